@@ -1,0 +1,27 @@
+// Provider failures classified once (DESIGN.md decision 5). Activities turn these into Temporal
+// ApplicationFailures: the class name becomes the failure type, so retry policy and ledgers agree.
+
+export type ErrorClass =
+  | 'rate_limited'
+  | 'transient'
+  | 'unauthorized'
+  | 'reauth_required'
+  | 'client_error'
+  | 'invalid_input';
+
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly errorClass: ErrorClass,
+    readonly status?: number,
+    /** For rate_limited: how long the provider asked us to wait. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+
+  get retryable(): boolean {
+    return this.errorClass === 'rate_limited' || this.errorClass === 'transient' || this.errorClass === 'unauthorized';
+  }
+}
