@@ -13,6 +13,11 @@ export interface MappedRecord {
   localDay: string | null;
   providerUpdatedAt: Date | null;
   payload: Record<string, unknown>;
+  /**
+   * For records without times of their own (a WHOOP recovery belongs to a cycle): the stored record
+   * whose start/end/day/offset they take when their own are null.
+   */
+  timeFrom?: { kind: string; sourceId: string };
 }
 
 /** A record that failed validation: stored in `quarantine` with the reason, never silently dropped. */

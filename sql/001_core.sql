@@ -39,7 +39,6 @@ create table records (
   payload              jsonb not null,
   first_ingested_at    timestamptz not null default now(),
   last_changed_at      timestamptz not null default now(),
-  last_seen_at         timestamptz not null default now(),
   deleted_at           timestamptz,
   primary key (provider, user_id, kind, source_id)
 );
@@ -51,6 +50,10 @@ create index records_last_changed on records (last_changed_at);
 -- Records that failed validation: kept with the reason, never silently dropped.
 create table quarantine (
   id           bigserial primary key,
+  -- Same bad record met again (a re-run window) is one row, seen_count goes up.
+  fingerprint  text not null unique,
+  seen_count   integer not null default 1,
+  last_seen_at timestamptz not null default now(),
   provider     text not null,
   user_id      text not null,
   kind         text not null,

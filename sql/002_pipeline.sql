@@ -12,7 +12,7 @@ create table coverage (
   workflow_id  text,
   covered_at   timestamptz not null default now()
 );
-create index coverage_lookup on coverage using gist (provider, user_id, kind, span);
+create index coverage_lookup on coverage (provider, user_id, kind);
 
 -- Incremental sync re-fetches from (watermark - rescore lookback) to now.
 create table sync_watermarks (

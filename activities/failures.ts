@@ -1,0 +1,68 @@
+// Errors classified once (DESIGN.md decision 5) and turned into Temporal failures whose type is the
+// class, so the retry policy, the run ledger and the Temporal UI all say the same thing.
+import { ApplicationFailure } from '@temporalio/common';
+import { ProviderError } from '../providers/errors.ts';
+import { InvalidInputError } from '../workflows/inputs.ts';
+
+export const FAILURE_TYPES = {
+  rate_limited: 'RateLimited',
+  transient: 'ProviderUnavailable',
+  unauthorized: 'Unauthorized',
+  reauth_required: 'ReauthRequired',
+  client_error: 'ProviderClientError',
+  invalid_input: 'InvalidInput',
+  database: 'DatabaseUnavailable',
+  internal: 'InternalError',
+} as const;
+
+const NON_RETRYABLE = new Set<string>([
+  FAILURE_TYPES.reauth_required,
+  FAILURE_TYPES.client_error,
+  FAILURE_TYPES.invalid_input,
+]);
+
+export function toApplicationFailure(error: unknown): ApplicationFailure {
+  if (error instanceof ApplicationFailure) return error;
+  if (error instanceof InvalidInputError) {
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.invalid_input,
+      message: error.message,
+      nonRetryable: true,
+    });
+  }
+  if (error instanceof ProviderError) {
+    const type = FAILURE_TYPES[error.errorClass];
+    return ApplicationFailure.create({
+      type,
+      message: error.message,
+      nonRetryable: NON_RETRYABLE.has(type),
+      // A 429 says how long to wait: retry exactly then, not on the exponential schedule.
+      nextRetryDelay: error.errorClass === 'rate_limited' ? (error.retryAfterMs ?? 60_000) : undefined,
+    });
+  }
+  if (isDatabaseUnavailable(error)) {
+    return ApplicationFailure.create({ type: FAILURE_TYPES.database, message: messageOf(error) });
+  }
+  return ApplicationFailure.create({ type: FAILURE_TYPES.internal, message: messageOf(error) });
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'CONNECTION_CLOSED',
+      'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED',
+      'CONNECT_TIMEOUT',
+    ].includes(code) ||
+    code.startsWith('08') || // connection exceptions
+    code === '57P01' || // admin shutdown
+    code === '57P03' // cannot connect now (starting up)
+  );
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,90 @@
+// Deciding what to fetch: the connection check, the uncovered windows of a backfill, and the
+// re-checked span of an incremental sync (watermark minus the rescore lookback, to now).
+import { type ProviderName, providerCatalog } from '../providers/catalog.ts';
+import { ProviderError } from '../providers/errors.ts';
+import { getConnection } from '../store/connections.ts';
+import { uncoveredSpans, watermarks } from '../store/coverage.ts';
+import type { Sql } from '../store/db.ts';
+import { toApplicationFailure } from './failures.ts';
+import type { ConnectionRef, PlanBackfillInput, WindowSpec } from './types.ts';
+import { splitIntoWindows } from './windows.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface PlanDeps {
+  sql: Sql;
+  /** Overrides the provider's rescore lookback (RESCORE_LOOKBACK_DAYS). */
+  rescoreLookbackDays?: number;
+  now?: () => Date;
+}
+
+export function createPlanActivities(deps: PlanDeps) {
+  const now = deps.now ?? (() => new Date());
+  const facts = (provider: string) => providerCatalog[provider as ProviderName];
+  const lookbackDays = (provider: string) => deps.rescoreLookbackDays ?? facts(provider).rescoreLookbackDays;
+
+  async function checkConnection(ref: ConnectionRef): Promise<void> {
+    try {
+      if (!facts(ref.provider))
+        throw new ProviderError(`unknown provider "${ref.provider}"`, 'invalid_input');
+      const row = await getConnection(deps.sql, ref.provider, ref.userId);
+      if (!row) {
+        throw new ProviderError(
+          `unknown user: "${ref.userId}" has no ${ref.provider} connection (run \`wearhouse connect ${ref.provider} --user ${ref.userId}\`)`,
+          'invalid_input',
+        );
+      }
+      if (row.status !== 'active') {
+        throw new ProviderError(
+          `reauth required: the ${ref.provider} connection of ${ref.userId} is ${row.status}`,
+          'reauth_required',
+        );
+      }
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  }
+
+  return {
+    checkConnection,
+
+    async planBackfill(input: PlanBackfillInput): Promise<WindowSpec[]> {
+      await checkConnection(input);
+      const range = { start: new Date(input.start), end: new Date(input.end) };
+      const finalBefore = new Date(now().getTime() - lookbackDays(input.provider) * DAY_MS);
+      const windows: WindowSpec[] = [];
+      for (const kind of input.kinds) {
+        const gaps = await uncoveredSpans(
+          deps.sql,
+          { provider: input.provider, userId: input.userId, kind },
+          range,
+        );
+        windows.push(
+          ...splitIntoWindows(kind, gaps, { windowDays: facts(input.provider).windowDays, finalBefore }),
+        );
+      }
+      return windows;
+    },
+
+    async planIncremental(input: ConnectionRef): Promise<WindowSpec[]> {
+      await checkConnection(input);
+      const end = now();
+      const lookbackMs = Math.max(lookbackDays(input.provider), 1) * DAY_MS;
+      const marks = await watermarks(deps.sql, input.provider, input.userId);
+      const windows: WindowSpec[] = [];
+      for (const kind of facts(input.provider).kinds) {
+        const watermark = marks.get(kind) ?? end;
+        const start = new Date(Math.min(watermark.getTime(), end.getTime()) - lookbackMs);
+        const spans = [{ start, end }];
+        // Incremental windows are never final: they lie inside the lookback by construction.
+        windows.push(
+          ...splitIntoWindows(kind, spans, {
+            windowDays: facts(input.provider).windowDays,
+            finalBefore: start,
+          }),
+        );
+      }
+      return windows;
+    },
+  };
+}

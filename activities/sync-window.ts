@@ -1,0 +1,168 @@
+// One window of one kind: page through the provider, store each page, heartbeat the cursor after
+// every stored page (a retry resumes there, DESIGN.md decision 2), then, in one transaction,
+// soft-delete what vanished from the span, record coverage and advance the watermark.
+import { Context } from '@temporalio/activity';
+import { ProviderError } from '../providers/errors.ts';
+import type { ProviderApi, RequestStats } from '../providers/types.ts';
+import { advanceWatermark, recordCoverage } from '../store/coverage.ts';
+import type { Sql } from '../store/db.ts';
+import { quarantineRecords, softDeleteUnseen, upsertRecords } from '../store/records.ts';
+import { closeRun, openRun } from '../store/runs.ts';
+import type { Logger } from '../worker/logger.ts';
+import { addCounts, emptyCounts, type RunCounts } from './counts.ts';
+import { messageOf, toApplicationFailure } from './failures.ts';
+import type { TokenManager } from './tokens.ts';
+import type { SyncWindowInput, WindowResult } from './types.ts';
+
+/** Heartbeat details: everything a retried attempt needs to continue where the last one stopped. */
+interface WindowProgress {
+  cursor?: string;
+  done: boolean;
+  seen: string[];
+  counts: RunCounts;
+}
+
+export interface SyncWindowDeps {
+  sql: Sql;
+  providers: ReadonlyMap<string, ProviderApi>;
+  tokens: TokenManager;
+  logger: Logger;
+  /** Called once per stored page, for metrics. */
+  onPageStored?: (event: { provider: string; kind: string; counts: Partial<RunCounts> }) => void;
+}
+
+export function createSyncWindow(deps: SyncWindowDeps) {
+  return async function syncWindow(input: SyncWindowInput): Promise<WindowResult> {
+    const context = Context.current();
+    const { info } = context;
+    const provider = deps.providers.get(input.provider);
+    if (!provider)
+      throw toApplicationFailure(new ProviderError(`unknown provider ${input.provider}`, 'invalid_input'));
+    const { kind } = input.window;
+    const start = new Date(input.window.start);
+    const end = new Date(input.window.end);
+    const resumed = info.heartbeatDetails as WindowProgress | undefined;
+    const progress: WindowProgress = resumed ?? { done: false, seen: [], counts: emptyCounts() };
+    const seen = new Set(progress.seen);
+    const attempt = emptyCounts();
+    const stats: RequestStats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
+    const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
+    const workflowRunId = info.workflowExecution?.runId ?? 'standalone';
+    const log = deps.logger.child({
+      workflowId,
+      runId: workflowRunId,
+      activity: info.activityType,
+      attempt: info.attempt,
+      userId: input.userId,
+      provider: input.provider,
+      kind,
+      window: `${input.window.start}/${input.window.end}`,
+    });
+    const runRow = await openRun(deps.sql, {
+      workflowId,
+      runId: workflowRunId,
+      workflowType: info.workflowType ?? 'standalone',
+      activity: info.activityType,
+      attempt: info.attempt,
+      provider: input.provider,
+      userId: input.userId,
+      kind,
+      windowStart: start,
+      windowEnd: end,
+    });
+    const snapshot = (): WindowProgress => ({ ...progress, seen: [...seen] });
+    // Heartbeat while waiting on the throttle too, so a long wait is not mistaken for a dead worker.
+    const keepAlive = setInterval(() => context.heartbeat(snapshot()), 5_000);
+    if (resumed)
+      log.info({ cursor: Boolean(resumed.cursor), pagesBefore: resumed.counts.pages }, 'resuming window');
+    try {
+      let token = await deps.tokens.accessToken(provider, input.userId, stats);
+      while (!progress.done) {
+        const request = { kind, start, end, cursor: progress.cursor };
+        let page: Awaited<ReturnType<ProviderApi['fetchPage']>>;
+        try {
+          page = await provider.fetchPage(token.value, request, stats);
+        } catch (error) {
+          if (!(error instanceof ProviderError && error.errorClass === 'unauthorized')) throw error;
+          // 401: refresh once and retry the page; a second 401 means the grant is gone.
+          token = await deps.tokens.refreshAfterUnauthorized(provider, input.userId, token, stats);
+          page = await provider.fetchPage(token.value, request, stats).catch((retryError: unknown) => {
+            if (retryError instanceof ProviderError && retryError.errorClass === 'unauthorized') {
+              throw new ProviderError(`reauth required: ${retryError.message}`, 'reauth_required', 401);
+            }
+            throw retryError;
+          });
+        }
+        const stored = await deps.sql.begin(async (tx) => {
+          const counts = await upsertRecords(tx, input.provider, input.userId, page.records);
+          await quarantineRecords(tx, input.provider, input.userId, page.quarantined, workflowId);
+          return counts;
+        });
+        for (const record of page.records) seen.add(record.sourceId);
+        // A record whose latest version failed validation is not gone: never soft-delete it.
+        for (const bad of page.quarantined) if (bad.sourceId) seen.add(bad.sourceId);
+        const pageCounts = {
+          pages: 1,
+          fetched: page.records.length + page.quarantined.length,
+          quarantined: page.quarantined.length,
+          ...stored,
+        };
+        addCounts(progress.counts, pageCounts);
+        addCounts(attempt, pageCounts);
+        deps.onPageStored?.({ provider: input.provider, kind, counts: pageCounts });
+        progress.cursor = page.nextCursor;
+        progress.done = !page.nextCursor;
+        context.heartbeat(snapshot());
+      }
+      const deleted = await deps.sql.begin(async (tx) => {
+        const key = { provider: input.provider, userId: input.userId, kind };
+        const count = await softDeleteUnseen(tx, { ...key, start, end }, [...seen]);
+        if (input.purpose === 'backfill') {
+          await recordCoverage(
+            tx,
+            key,
+            { start, end },
+            {
+              final: input.window.final,
+              records: seen.size,
+              workflowId: workflowId,
+            },
+          );
+        }
+        await advanceWatermark(tx, key, new Date(Math.min(end.getTime(), Date.now())));
+        return count;
+      });
+      progress.counts.deleted += deleted;
+      attempt.deleted += deleted;
+      const requestCounts = {
+        apiCalls: stats.apiCalls,
+        rateLimited: stats.rateLimited,
+        throttleWaitMs: stats.throttleWaitMs,
+      };
+      addCounts(progress.counts, requestCounts);
+      addCounts(attempt, requestCounts);
+      await closeRun(deps.sql, runRow, { status: 'completed', counts: attempt });
+      log.info({ ...attempt }, 'window stored');
+      return { kind, ...progress.counts };
+    } catch (error) {
+      const failure = toApplicationFailure(error);
+      addCounts(attempt, {
+        apiCalls: stats.apiCalls,
+        rateLimited: stats.rateLimited,
+        throttleWaitMs: stats.throttleWaitMs,
+      });
+      await closeRun(deps.sql, runRow, {
+        status: 'failed',
+        counts: attempt,
+        errorClass: failure.type ?? 'InternalError',
+        errorMessage: messageOf(error),
+      }).catch((ledgerError: unknown) =>
+        log.warn({ err: messageOf(ledgerError) }, 'could not close the run ledger row'),
+      );
+      log.warn({ errorClass: failure.type, err: messageOf(error), ...attempt }, 'window failed');
+      throw failure;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  };
+}

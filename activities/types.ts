@@ -1,0 +1,30 @@
+// Activity inputs and results: small, JSON-safe (ISO strings, no Dates), never provider payloads.
+import type { RunCounts } from './counts.ts';
+
+export interface ConnectionRef {
+  provider: string;
+  userId: string;
+}
+
+export interface PlanBackfillInput extends ConnectionRef {
+  kinds: string[];
+  start: string;
+  end: string;
+}
+
+export interface WindowSpec {
+  kind: string;
+  start: string;
+  end: string;
+  /** Final windows are recorded in the coverage ledger and never fetched again by a backfill. */
+  final: boolean;
+}
+
+export interface SyncWindowInput extends ConnectionRef {
+  window: WindowSpec;
+  purpose: 'backfill' | 'incremental';
+}
+
+export type WindowResult = RunCounts & { kind: string };
+
+export type { RunCounts };

@@ -1,0 +1,65 @@
+// `wearhouse <command>`: parses the command line, loads the configuration, dispatches.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../worker/config.ts';
+import { InvalidInputError } from '../workflows/inputs.ts';
+import { commands } from './commands.ts';
+
+const usage = `wearhouse — durable, observable ETL for wearable data
+
+Usage: wearhouse <command> [options]
+
+  demo                         embedded stack + WHOOP sandbox + 3 demo users, backfill a year, keep syncing
+  dev                          embedded Postgres + Temporal (UI :8233) + migrations + worker
+  worker                       run a worker against DATABASE_URL / TEMPORAL_ADDRESS
+  migrate                      apply sql/ migrations
+  connect <provider> --user U [--access-token A --refresh-token R --expires-in S]
+  backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
+  sync --user U --provider P
+  status [--user U] [--json]
+  sandbox whoop [--port N] [--rpm N] [--users a,b]
+  rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
+`;
+
+export const options = {
+  user: { type: 'string' },
+  provider: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  kinds: { type: 'string' },
+  follow: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'access-token': { type: 'string' },
+  'refresh-token': { type: 'string' },
+  'expires-in': { type: 'string' },
+  'no-backfill': { type: 'boolean' },
+  port: { type: 'string' },
+  rpm: { type: 'string' },
+  users: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const [name, ...rest] = positionals;
+    if (!name || values.help) {
+      process.stdout.write(usage);
+      return;
+    }
+    const command = commands[name as keyof typeof commands];
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    const config = loadConfig();
+    await command({ config, values, args: rest });
+  } catch (error) {
+    process.exitCode = 1;
+    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof UsageError) {
+      process.stderr.write(`wearhouse: ${error.message}\n`);
+    } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`wearhouse: ${error.message}\n\n${usage}`);
+    } else {
+      process.stderr.write(`wearhouse: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+}
+
+export class UsageError extends Error {}

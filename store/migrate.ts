@@ -1,0 +1,71 @@
+// Applies sql/NNN_*.sql in order, each in its own transaction, recorded in schema_migrations.
+// Idempotent: applied files are skipped; a changed applied file is an error (migrations are append-only).
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Sql } from './db.ts';
+
+export const migrationsDir = fileURLToPath(new URL('../sql/', import.meta.url));
+
+export class MigrationError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(
+      `Migration ${file} failed and was rolled back: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = 'MigrationError';
+  }
+}
+
+export interface MigrationResult {
+  applied: string[];
+  skipped: string[];
+}
+
+export async function migrate(sql: Sql, dir = migrationsDir): Promise<MigrationResult> {
+  const files = (await readdir(dir)).filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name)).sort();
+  await sql`create table if not exists schema_migrations (
+    name text primary key, checksum text not null, applied_at timestamptz not null default now())`;
+  const result: MigrationResult = { applied: [], skipped: [] };
+  for (const file of files) {
+    const text = await readFile(join(dir, file), 'utf8');
+    const checksum = createHash('sha256').update(text).digest('hex');
+    const applied = await sql.begin(async (tx) => {
+      // Serialise concurrent migrators (two workers starting at once) on one advisory lock.
+      await tx`select pg_advisory_xact_lock(hashtext('wearhouse:migrate'))`;
+      const [existing] = await tx<
+        { checksum: string }[]
+      >`select checksum from schema_migrations where name = ${file}`;
+      if (existing) {
+        if (existing.checksum !== checksum) {
+          throw new MigrationError(
+            file,
+            new Error('the file changed after it was applied; add a new migration'),
+          );
+        }
+        return false;
+      }
+      try {
+        await tx.unsafe(text);
+      } catch (error) {
+        throw new MigrationError(file, error);
+      }
+      await tx`insert into schema_migrations (name, checksum) values (${file}, ${checksum})`;
+      return true;
+    });
+    (applied ? result.applied : result.skipped).push(file);
+  }
+  return result;
+}
+
+/** The Grafana role's password comes from the environment, never from a migration file. */
+export async function setGrafanaPassword(sql: Sql, password: string): Promise<void> {
+  await sql.unsafe(`alter role wearhouse_grafana password ${quoteLiteral(password)}`);
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

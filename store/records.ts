@@ -1,0 +1,106 @@
+// Idempotent upserts that count (DESIGN.md decision 3): a page is written in one statement; a row
+// is only rewritten when its payload changed, and the result says inserted / updated / unchanged.
+import { createHash } from 'node:crypto';
+import type { MappedRecord, QuarantinedRecord } from '../providers/types.ts';
+import type { Queryable as Tx } from './db.ts';
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export async function upsertRecords(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  records: MappedRecord[],
+): Promise<UpsertCounts> {
+  // A page never holds the same record twice, but if it did, ON CONFLICT would refuse the whole
+  // statement: keep the last occurrence.
+  const unique = [...new Map(records.map((r) => [`${r.kind}\u0000${r.sourceId}`, r])).values()];
+  if (unique.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  const rows = unique.map((r) => ({
+    kind: r.kind,
+    source_id: r.sourceId,
+    start_at: r.startAt?.toISOString() ?? null,
+    end_at: r.endAt?.toISOString() ?? null,
+    tz_offset: r.tzOffset,
+    local_day: r.localDay,
+    provider_updated_at: r.providerUpdatedAt?.toISOString() ?? null,
+    payload: r.payload,
+    parent_kind: r.timeFrom?.kind ?? null,
+    parent_id: r.timeFrom?.sourceId ?? null,
+  }));
+  const [result] = await sql<{ inserted: number; updated: number }[]>`
+    with input as (
+      select x.*, parent.start_at as p_start, parent.end_at as p_end, parent.tz_offset as p_tz,
+             parent.local_day as p_day
+      from jsonb_to_recordset(${sql.json(rows as never)}::jsonb) as x(
+        kind text, source_id text, start_at timestamptz, end_at timestamptz, tz_offset text, local_day date,
+        provider_updated_at timestamptz, payload jsonb, parent_kind text, parent_id text)
+      left join records parent
+        on parent.provider = ${provider} and parent.user_id = ${userId}
+       and parent.kind = x.parent_kind and parent.source_id = x.parent_id
+    ), upserted as (
+      insert into records as r (provider, user_id, kind, source_id, start_at, end_at, tz_offset, local_day,
+                                provider_updated_at, payload)
+      select ${provider}, ${userId}, kind, source_id, coalesce(start_at, p_start), coalesce(end_at, p_end),
+             coalesce(tz_offset, p_tz), coalesce(local_day, p_day), provider_updated_at, payload
+      from input
+      on conflict (provider, user_id, kind, source_id) do update set
+        start_at = excluded.start_at, end_at = excluded.end_at, tz_offset = excluded.tz_offset,
+        local_day = excluded.local_day, provider_updated_at = excluded.provider_updated_at,
+        payload = excluded.payload, last_changed_at = now(), deleted_at = null
+      where r.payload is distinct from excluded.payload or r.deleted_at is not null
+         or r.start_at is distinct from excluded.start_at
+      returning (xmax = 0) as inserted
+    )
+    select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated
+    from upserted`;
+  const inserted = result?.inserted ?? 0;
+  const updated = result?.updated ?? 0;
+  return { inserted, updated, unchanged: unique.length - inserted - updated };
+}
+
+/**
+ * Soft-deletes records of a fully re-fetched span that the provider no longer returned. The span
+ * rule mirrors the provider's collection filter: start in [start, end).
+ */
+export async function softDeleteUnseen(
+  sql: Tx,
+  span: { provider: string; userId: string; kind: string; start: Date; end: Date },
+  seenSourceIds: string[],
+): Promise<number> {
+  const result = await sql`
+    update records set deleted_at = now(), last_changed_at = now()
+    where provider = ${span.provider} and user_id = ${span.userId} and kind = ${span.kind}
+      and start_at >= ${span.start} and start_at < ${span.end} and deleted_at is null
+      and not (source_id = any(${seenSourceIds}::text[]))`;
+  return result.count;
+}
+
+export async function quarantineRecords(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  records: QuarantinedRecord[],
+  workflowId: string | null,
+): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map((r) => ({
+    fingerprint: createHash('sha256')
+      .update(JSON.stringify([provider, userId, r.kind, r.sourceId ?? r.payload, r.reason]))
+      .digest('hex'),
+    kind: r.kind,
+    source_id: r.sourceId,
+    reason: r.reason,
+    payload: r.payload === undefined ? null : r.payload,
+  }));
+  await sql`
+    insert into quarantine (fingerprint, provider, user_id, kind, source_id, reason, payload, workflow_id)
+    select fingerprint, ${provider}, ${userId}, kind, source_id, reason, payload, ${workflowId}
+    from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
+      as x(fingerprint text, kind text, source_id text, reason text, payload jsonb)
+    on conflict (fingerprint) do update set seen_count = quarantine.seen_count + 1, last_seen_at = now()`;
+}

@@ -1,0 +1,92 @@
+// Configuration comes only from the environment, validated once at start. A bad value stops the
+// process with one line naming the variable (see ConfigError and cli/main.ts).
+import { z } from 'zod';
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL (${protocols.join(' or ')})`,
+    )
+    .optional();
+
+const intInRange = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+export const envSchema = z.object({
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('wearhouse'),
+  WHOOP_API_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/developer'),
+  WHOOP_TOKEN_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/token'),
+  WHOOP_CLIENT_ID: z.string().trim().min(1).optional(),
+  WHOOP_CLIENT_SECRET: z.string().trim().min(1).optional(),
+  WHOOP_REQUESTS_PER_MINUTE: intInRange(1, 10_000, 100),
+  WHOOP_REQUESTS_PER_DAY: intInRange(1, 10_000_000, 10_000),
+  TOKEN_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .regex(
+      /^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=$/,
+      'must be 32 random bytes in base64, optionally prefixed by a key id ("k2:<base64>")',
+    )
+    .optional(),
+  TOKEN_ENCRYPTION_OLD_KEYS: z.string().trim().optional(),
+  SYNC_INTERVAL_MINUTES: intInRange(1, 24 * 60, 15),
+  INITIAL_BACKFILL_DAYS: intInRange(0, 20 * 365, 365),
+  RESCORE_LOOKBACK_DAYS: intInRange(0, 90, 7),
+  GRAFANA_DB_PASSWORD: z.string().min(1).optional(),
+  METRICS_PORT: intInRange(0, 65_535, 9464),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  WEARHOUSE_DATA_DIR: z.string().trim().min(1).default('.data'),
+  WEARHOUSE_PG_PORT: intInRange(1, 65_535, 54329),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; unset and empty variables take their defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .map((key) => [key, env[key]])
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    // Never echo the value: it may be a secret.
+    throw new ConfigError(variable, issue?.message ?? 'is invalid');
+  }
+  return parsed.data;
+}

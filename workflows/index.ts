@@ -1,0 +1,3 @@
+// Every workflow type the worker registers. Workflow code is deterministic and imports no I/O.
+export { backfill, progressQuery } from './backfill.ts';
+export { incrementalSync } from './incremental-sync.ts';

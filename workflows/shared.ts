@@ -1,0 +1,45 @@
+// Pieces both workflows use: activity proxies with the retry policy, the search attributes, and
+// turning bad input into a non-retryable failure (a thrown plain Error would retry the task forever).
+import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { InvalidInputError } from './inputs.ts';
+import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from './search-attributes.ts';
+
+export const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  // Unlimited attempts: transient failures (provider down, Postgres restarting) eventually pass;
+  // failures that cannot pass are thrown as non-retryable by the activities.
+  nonRetryableErrorTypes: ['InvalidInput', 'ReauthRequired', 'ProviderClientError'],
+};
+
+export const { checkConnection, planBackfill, planIncremental } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry,
+});
+
+export const { syncWindow } = proxyActivities<Activities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '60s',
+  retry,
+});
+
+export function tagWorkflow(userId: string, provider: string): void {
+  upsertSearchAttributes([
+    { key: WEARHOUSE_USER, value: userId },
+    { key: WEARHOUSE_PROVIDER, value: provider },
+  ]);
+}
+
+export function parseOrFail<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      throw ApplicationFailure.create({ type: 'InvalidInput', message: error.message, nonRetryable: true });
+    }
+    throw error;
+  }
+}
