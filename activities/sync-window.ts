@@ -7,7 +7,7 @@ import type { ProviderApi, RequestStats } from '../providers/types.ts';
 import { advanceWatermark, recordCoverage } from '../store/coverage.ts';
 import type { Sql } from '../store/db.ts';
 import { quarantineRecords, softDeleteUnseen, upsertRecords } from '../store/records.ts';
-import { closeRun, openRun } from '../store/runs.ts';
+import { closeRun, openRun, updateRunCounts } from '../store/runs.ts';
 import type { Logger } from '../worker/logger.ts';
 import { addCounts, emptyCounts, type RunCounts } from './counts.ts';
 import { messageOf, toApplicationFailure } from './failures.ts';
@@ -70,9 +70,22 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       windowStart: start,
       windowEnd: end,
     });
+    // Request counters since the last call: added to the page they were spent on.
+    const taken: RequestStats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
+    const peekRequestStats = () => ({
+      apiCalls: stats.apiCalls - taken.apiCalls,
+      rateLimited: stats.rateLimited - taken.rateLimited,
+      throttleWaitMs: stats.throttleWaitMs - taken.throttleWaitMs,
+    });
+    const takeRequestStats = () => {
+      const delta = peekRequestStats();
+      Object.assign(taken, stats);
+      return delta;
+    };
     const snapshot = (): WindowProgress => ({ ...progress, seen: [...seen] });
     // Heartbeat while waiting on the throttle too, so a long wait is not mistaken for a dead worker.
-    const keepAlive = setInterval(() => context.heartbeat(snapshot()), 5_000);
+    const keepAliveMs = Math.min(5_000, Math.max(500, (info.heartbeatTimeoutMs ?? 60_000) / 3));
+    const keepAlive = setInterval(() => context.heartbeat(snapshot()), keepAliveMs);
     if (resumed)
       log.info({ cursor: Boolean(resumed.cursor), pagesBefore: resumed.counts.pages }, 'resuming window');
     try {
@@ -93,20 +106,25 @@ export function createSyncWindow(deps: SyncWindowDeps) {
             throw retryError;
           });
         }
-        const stored = await deps.sql.begin(async (tx) => {
-          const counts = await upsertRecords(tx, input.provider, input.userId, page.records);
-          await quarantineRecords(tx, input.provider, input.userId, page.quarantined, workflowId);
-          return counts;
-        });
         for (const record of page.records) seen.add(record.sourceId);
         // A record whose latest version failed validation is not gone: never soft-delete it.
         for (const bad of page.quarantined) if (bad.sourceId) seen.add(bad.sourceId);
-        const pageCounts = {
-          pages: 1,
-          fetched: page.records.length + page.quarantined.length,
-          quarantined: page.quarantined.length,
-          ...stored,
-        };
+        const requestCounts = peekRequestStats();
+        const pageCounts = await deps.sql.begin(async (tx) => {
+          const stored = await upsertRecords(tx, input.provider, input.userId, page.records);
+          await quarantineRecords(tx, input.provider, input.userId, page.quarantined, workflowId);
+          const counts = {
+            pages: 1,
+            fetched: page.records.length + page.quarantined.length,
+            quarantined: page.quarantined.length,
+            ...stored,
+            ...requestCounts,
+          };
+          await updateRunCounts(tx, runRow, addCounts({ ...attempt }, counts));
+          return counts;
+        });
+        // Counted only once the page is committed, so a failed commit is not counted twice on retry.
+        takeRequestStats();
         addCounts(progress.counts, pageCounts);
         addCounts(attempt, pageCounts);
         deps.onPageStored?.({ provider: input.provider, kind, counts: pageCounts });
@@ -132,25 +150,15 @@ export function createSyncWindow(deps: SyncWindowDeps) {
         await advanceWatermark(tx, key, new Date(Math.min(end.getTime(), Date.now())));
         return count;
       });
-      progress.counts.deleted += deleted;
-      attempt.deleted += deleted;
-      const requestCounts = {
-        apiCalls: stats.apiCalls,
-        rateLimited: stats.rateLimited,
-        throttleWaitMs: stats.throttleWaitMs,
-      };
-      addCounts(progress.counts, requestCounts);
-      addCounts(attempt, requestCounts);
+      const finalCounts = { deleted, ...takeRequestStats() };
+      addCounts(progress.counts, finalCounts);
+      addCounts(attempt, finalCounts);
       await closeRun(deps.sql, runRow, { status: 'completed', counts: attempt });
       log.info({ ...attempt }, 'window stored');
       return { kind, ...progress.counts };
     } catch (error) {
       const failure = toApplicationFailure(error);
-      addCounts(attempt, {
-        apiCalls: stats.apiCalls,
-        rateLimited: stats.rateLimited,
-        throttleWaitMs: stats.throttleWaitMs,
-      });
+      addCounts(attempt, takeRequestStats());
       await closeRun(deps.sql, runRow, {
         status: 'failed',
         counts: attempt,

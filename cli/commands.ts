@@ -54,7 +54,7 @@ const dev: Command = async ({ config }) => {
     config,
     ...stack,
     logger,
-    metricsBindAddress: `127.0.0.1:${config.METRICS_PORT}`,
+    metricsBindAddress: metricsAddress(config, '127.0.0.1'),
   });
   say(`\nwearhouse dev stack is up:
   Postgres     ${redactUrl(stack.databaseUrl)}
@@ -77,7 +77,7 @@ const worker: Command = async ({ config }) => {
       config,
       ...endpoints,
       logger,
-      metricsBindAddress: `0.0.0.0:${config.METRICS_PORT}`,
+      metricsBindAddress: metricsAddress(config, '0.0.0.0'),
     });
     await untilSignal(() => running.shutdown());
     return;
@@ -90,10 +90,15 @@ const worker: Command = async ({ config }) => {
     temporalAddress: config.TEMPORAL_ADDRESS,
     tokenEncryptionKey: config.TOKEN_ENCRYPTION_KEY,
     logger,
-    metricsBindAddress: `0.0.0.0:${config.METRICS_PORT}`,
+    metricsBindAddress: metricsAddress(config, '0.0.0.0'),
   });
   await untilSignal(() => running.shutdown());
 };
+
+/** METRICS_PORT=0 turns the Prometheus endpoint off. */
+export function metricsAddress(config: Config, host: string): string | undefined {
+  return config.METRICS_PORT > 0 ? `${host}:${config.METRICS_PORT}` : undefined;
+}
 
 const migrateCommand: Command = async ({ config }) => {
   const { databaseUrl } = config.DATABASE_URL

@@ -8,7 +8,7 @@ import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
 import type { BackfillProgress } from '../workflows/backfill.ts';
-import { untilSignal } from './commands.ts';
+import { metricsAddress, untilSignal } from './commands.ts';
 import { cipherFor, openClients, removeStackFile, writeStackFile } from './context.ts';
 import { progressLine } from './follow.ts';
 import { connectWithTokens } from './operations.ts';
@@ -37,7 +37,7 @@ export async function runDemo(baseConfig: Config): Promise<void> {
     config,
     ...stack,
     logger,
-    metricsBindAddress: `127.0.0.1:${config.METRICS_PORT}`,
+    metricsBindAddress: metricsAddress(config, '127.0.0.1'),
   });
   const clients = await openClients(config, stack);
   const shutdown = async () => {

@@ -1,7 +1,7 @@
 // The run ledger: one sync_runs row per activity attempt, opened when it starts and closed with its
 // counts and, on failure, the error class and message.
 import type { RunCounts } from '../activities/counts.ts';
-import type { Sql } from './db.ts';
+import type { Queryable, Sql } from './db.ts';
 
 export type { RunCounts };
 
@@ -27,6 +27,15 @@ export async function openRun(sql: Sql, run: RunIdentity): Promise<number> {
     returning id`;
   if (!row) throw new Error('sync_runs insert returned nothing');
   return row.id;
+}
+
+/** Counts so far, written with each stored page: a crashed attempt still shows what it stored. */
+export async function updateRunCounts(sql: Queryable, id: number, c: RunCounts): Promise<void> {
+  await sql`
+    update sync_runs set pages = ${c.pages}, fetched = ${c.fetched}, inserted = ${c.inserted}, updated = ${c.updated},
+      unchanged = ${c.unchanged}, quarantined = ${c.quarantined}, api_calls = ${c.apiCalls},
+      rate_limited = ${c.rateLimited}, throttle_wait_ms = ${Math.round(c.throttleWaitMs)}
+    where id = ${id}`;
 }
 
 export async function closeRun(

@@ -47,9 +47,9 @@ describe('incrementalSync', () => {
       select min(watermark) as watermark from sync_watermarks where user_id = 'carol'`;
 
     const storedBefore = new Set(
-      (await stack.db.sql<{ source_id: string }[]>`select source_id from records where user_id = 'carol'`).map(
-        (r) => r.source_id,
-      ),
+      (
+        await stack.db.sql<{ source_id: string }[]>`select source_id from records where user_id = 'carol'`
+      ).map((r) => r.source_id),
     );
     // WHOOP moves on: two days pass, scores arrive, some records are deleted.
     sandboxNow = realNow - 60_000;
@@ -58,7 +58,9 @@ describe('incrementalSync', () => {
     const deletedWorkouts = stack.sandbox.control.deleteRecords('carol', 'workout', 2, 5);
     const deletedSleeps = stack.sandbox.control.deleteRecords('carol', 'sleep', 2, 5);
     // Records deleted before we ever stored them (among the new ones) have nothing to soft-delete.
-    const expectedDeleted = [...deletedWorkouts, ...deletedSleeps].filter((id) => storedBefore.has(id)).sort();
+    const expectedDeleted = [...deletedWorkouts, ...deletedSleeps]
+      .filter((id) => storedBefore.has(id))
+      .sort();
     expect(expectedDeleted.length).toBeGreaterThan(0);
     expect(added.cycle).toBeGreaterThan(0);
     expect(rescored).toBeGreaterThan(0);
@@ -74,12 +76,15 @@ describe('incrementalSync', () => {
       const served = stack.sandbox.control.records('carol', kind, from, new Date(sandboxNow + 1));
       const stored = await storedPayloads(kind);
       expect([...stored.keys()].sort(), kind).toEqual(served.map(idOf).sort());
-      for (const record of served) expect(stored.get(idOf(record)), `${kind} ${idOf(record)}`).toEqual(record);
+      for (const record of served)
+        expect(stored.get(idOf(record)), `${kind} ${idOf(record)}`).toEqual(record);
     }
     const deleted = await stack.db.sql<{ source_id: string }[]>`
       select source_id from records where user_id = 'carol' and deleted_at is not null order by 1`;
     expect(deleted.map((r) => r.source_id).sort()).toEqual(expectedDeleted);
-    const totals = Object.values(result.byKind as Record<string, { updated: number; inserted: number; deleted: number }>);
+    const totals = Object.values(
+      result.byKind as Record<string, { updated: number; inserted: number; deleted: number }>,
+    );
     // Every record stored while pending was rewritten with its score.
     const rescoredStored = pendingBefore.filter((id) => !expectedDeleted.includes(id));
     expect(totals.reduce((s, c) => s + c.updated, 0)).toBeGreaterThanOrEqual(rescoredStored.length);

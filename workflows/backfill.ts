@@ -37,11 +37,13 @@ export interface BackfillOptions {
   parallelism?: number;
   /** Continue as new after this many windows even if the server does not suggest it yet. */
   windowsPerRun?: number;
+  /** How soon a window whose worker died is retried elsewhere (default 60 s). */
+  heartbeatTimeoutSeconds?: number;
 }
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 
-const DEFAULTS = { parallelism: 4, windowsPerRun: 200 };
+const DEFAULTS = { parallelism: 4, windowsPerRun: 200, heartbeatTimeoutSeconds: 60 };
 
 export async function backfill(
   input: BackfillInput & { options?: BackfillOptions },
@@ -91,7 +93,7 @@ export async function backfill(
       startedThisRun++;
       const label = `${window.kind} ${window.start.slice(0, 10)}→${window.end.slice(0, 10)}`;
       progress.running.push(label);
-      const task = runWindow(range, window, label).then((result) => {
+      const task = runWindow(range, window, label, options.heartbeatTimeoutSeconds).then((result) => {
         progress.running = progress.running.filter((l) => l !== label);
         progress.windowsDone++;
         addResult(progress, result);
@@ -112,9 +114,14 @@ export async function backfill(
   return result;
 }
 
-function runWindow(range: { userId: string; provider: string }, window: WindowSpec, label: string) {
+function runWindow(
+  range: { userId: string; provider: string },
+  window: WindowSpec,
+  label: string,
+  heartbeatTimeoutSeconds: number,
+) {
   // The summary labels the activity in the Temporal UI's timeline.
-  return syncWindow.executeWithOptions({ summary: label }, [
+  return syncWindow.executeWithOptions({ summary: label, heartbeatTimeout: `${heartbeatTimeoutSeconds}s` }, [
     { userId: range.userId, provider: range.provider, window, purpose: 'backfill' },
   ]);
 }

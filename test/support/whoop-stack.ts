@@ -13,6 +13,10 @@ export interface WhoopStack {
   temporal: TestTemporal;
   sandbox: WhoopSandbox;
   connectUser(userId: string): Promise<void>;
+  connectUserWith(
+    userId: string,
+    tokens: { accessToken: string; refreshToken: string; expiresIn: number },
+  ): Promise<void>;
   /** Source ids the sandbox serves for [start, end) vs the live (not deleted) ids stored. */
   compare(
     userId: string,
@@ -44,12 +48,14 @@ export async function startWhoopStack(
   });
   if (options.worker !== false) await temporal.startWorker();
   const cipher = createTokenCipher(temporal.tokenEncryptionKey);
-  return {
+  const stack: WhoopStack = {
     db,
     temporal,
     sandbox,
-    async connectUser(userId) {
-      const tokens = sandbox.control.issueTokens(userId);
+    connectUser(userId) {
+      return stack.connectUserWith(userId, sandbox.control.issueTokens(userId));
+    },
+    async connectUserWith(userId, tokens) {
       await connectWithTokens(
         { sql: db.sql, client: temporal.client, cipher, config: temporal.config },
         {
@@ -82,6 +88,7 @@ export async function startWhoopStack(
       await sandbox.close();
     },
   };
+  return stack;
 }
 
 /** Data-endpoint requests (everything but the token endpoint) the sandbox has served. */
