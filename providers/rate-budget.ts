@@ -1,0 +1,221 @@
+// One request budget per provider app (DESIGN.md decision 4). A provider counts requests per app,
+// across every user and every worker, so the budget that spaces requests must be shared too.
+//
+// Both budgets space requests evenly at 60s / rpm instead of bursting up to a window's limit: even
+// spacing cannot overrun a fixed window, a sliding window or a token bucket of the provider, whichever
+// it uses. Slots are at least T = 60s/rpm apart, so a half-open 60 s window holds at most rpm slots
+// (rpm+1 slots span rpm·T = 60 s, which only a closed window contains). Requests leave at
+// slot + d with 0 <= d <= D (timer lateness, event loop), so the provider can see at most
+// rpm + ceil(D / T) requests in any 60 s window: one over at worst while D < T, which holds with room
+// to spare (T is 600 ms at 100/min). The provider's headers (observe) and 429s (penalize) cover the rest.
+import { setTimeout as sleep } from 'node:timers/promises';
+import pThrottle from 'p-throttle';
+import type postgres from 'postgres';
+
+export interface RateLimitObservation {
+  /** Requests left in the provider's current window. */
+  remaining?: number;
+  /** Seconds until that window resets. */
+  resetSeconds?: number;
+}
+
+export interface RateBudget {
+  /** Resolves when the caller may send one request; returns how long it waited (ms). */
+  acquire(): Promise<number>;
+  /** Feeds the provider's rate-limit headers back, so the budget slows down before a 429. */
+  observe(headers: RateLimitObservation): void;
+  /** Pauses every caller of this budget for at least `ms` (the provider answered 429). */
+  penalize(ms: number): void;
+}
+
+export interface BudgetLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * How long to hold back the next request after the provider reported its remaining budget:
+ * nothing while the remainder lasts at our own pace, otherwise the remainder spread evenly until the
+ * reset (the whole reset when nothing is left). Day windows only start to matter once fewer than a
+ * minute's worth of requests remain, so a large daily remainder never slows the minute pace.
+ */
+export function observationDelayMs(observation: RateLimitObservation, requestsPerMinute: number): number {
+  const { remaining, resetSeconds } = observation;
+  if (remaining === undefined || resetSeconds === undefined) return 0;
+  if (!Number.isFinite(remaining) || !Number.isFinite(resetSeconds) || resetSeconds <= 0) return 0;
+  const resetMs = resetSeconds * 1000;
+  if (remaining <= 0) return resetMs;
+  if (remaining >= requestsPerMinute) return 0;
+  const spreadMs = resetMs / remaining;
+  return spreadMs > intervalOf(requestsPerMinute) ? spreadMs : 0;
+}
+
+/** In-process only: right for one worker, and the building block of the shared budget's local queue. */
+export function createLocalBudget(requestsPerMinute: number): RateBudget {
+  const intervalMs = intervalOf(requestsPerMinute);
+  const spaced = pThrottle({ limit: 1, interval: intervalMs, strict: true })(() => {});
+  const serial = serialQueue();
+  let pausedUntil = 0;
+  return {
+    async acquire() {
+      const started = Date.now();
+      // The pause is waited before the throttle so the first request after a pause starts a fresh
+      // spacing: waiting after it would release every queued caller at once when the pause ends.
+      await serial(async () => {
+        await sleepUntil(() => pausedUntil);
+        await spaced();
+      });
+      return Date.now() - started;
+    },
+    observe(observation) {
+      const delay = observationDelayMs(observation, requestsPerMinute);
+      if (delay > 0) pausedUntil = Math.max(pausedUntil, Date.now() + delay);
+    },
+    penalize(ms) {
+      if (ms > 0) pausedUntil = Math.max(pausedUntil, Date.now() + ms);
+    },
+  };
+}
+
+export interface SharedBudgetOptions {
+  /**
+   * How far ahead of its slot a caller may claim it. Bounds how many claimed slots still go out after
+   * a penalty (about horizon / T); large enough to absorb a database round trip.
+   * Default max(2·T, 250 ms).
+   */
+  horizonMs?: number;
+  logger?: BudgetLogger;
+}
+
+/**
+ * A GCRA ("theoretical arrival time") row per provider in Postgres, shared by every process. Each
+ * claim is one atomic UPDATE … RETURNING computed entirely on the database clock
+ * (slot = greatest(tat, now), tat = slot + T), and the caller sleeps the returned difference on its own
+ * clock, so clock skew between hosts does not matter and no lock is held while waiting. A claim only
+ * succeeds within `horizonMs` of its slot; otherwise the caller sleeps until then and claims again, so
+ * a penalty reaches nearly every pending request instead of only those not yet queued.
+ */
+export function createSharedBudget(
+  sql: postgres.Sql,
+  provider: string,
+  requestsPerMinute: number,
+  options: SharedBudgetOptions = {},
+): RateBudget {
+  const intervalMs = intervalOf(requestsPerMinute);
+  const horizonMs = options.horizonMs ?? Math.max(2 * intervalMs, 250);
+  // One claimant per process at a time, no faster than the budget: concurrent callers queue here
+  // rather than each polling the database.
+  const spaced = pThrottle({ limit: 1, interval: intervalMs, strict: true })(() => {});
+  const serial = serialQueue();
+  let ready: Promise<void> | undefined;
+  let pendingWrite: Promise<void> = Promise.resolve();
+  // Penalties seen by this process apply here at once, before the database write lands.
+  let pausedUntil = 0;
+  let deferredUntil = 0;
+
+  const ensureRow = () => {
+    ready ??= sql`insert into rate_budget (provider, tat) values (${provider}, clock_timestamp())
+                  on conflict (provider) do nothing`.then(
+      () => {},
+      (error: unknown) => {
+        ready = undefined;
+        throw error;
+      },
+    );
+    return ready;
+  };
+
+  // Resolves with how long to wait for the claimed slot (ms).
+  const claim = async (): Promise<number> => {
+    await ensureRow();
+    for (;;) {
+      const [row] = await sql<{ wait_ms: number | null; ahead_ms: number | null }[]>`
+        with c as (select clock_timestamp() as now),
+        claimed as (
+          update rate_budget b
+             set tat = greatest(b.tat, c.now) + ${intervalMs}::float8 * interval '1 millisecond'
+            from c
+           where b.provider = ${provider}
+             and b.tat <= c.now + ${horizonMs}::float8 * interval '1 millisecond'
+          returning b.tat, c.now
+        )
+        select
+          (select (extract(epoch from (tat - now)) * 1000 - ${intervalMs}::float8)::float8 from claimed) as wait_ms,
+          (select (extract(epoch from (b.tat - c.now)) * 1000)::float8
+             from rate_budget b, c where b.provider = ${provider}) as ahead_ms`;
+      if (row?.wait_ms != null) return Math.max(0, row.wait_ms);
+      if (row?.ahead_ms == null) {
+        // The row vanished (table truncated): recreate it and claim again.
+        ready = undefined;
+        await ensureRow();
+        continue;
+      }
+      await sleep(Math.max(5, row.ahead_ms - horizonMs));
+    }
+  };
+
+  const defer = (ms: number, local: boolean) => {
+    const until = Date.now() + ms;
+    if (local) pausedUntil = Math.max(pausedUntil, until);
+    // A later deadline already on its way makes this write pointless; observe() calls this per response.
+    if (until <= deferredUntil) return;
+    deferredUntil = until;
+    const write = sql`update rate_budget
+                         set tat = greatest(tat, clock_timestamp() + ${ms}::float8 * interval '1 millisecond')
+                       where provider = ${provider}`.then(
+      () => {},
+      (error: unknown) => {
+        deferredUntil = 0;
+        options.logger?.warn({ provider, err: error }, 'rate budget: could not record a pause');
+      },
+    );
+    pendingWrite = pendingWrite.then(() => write);
+  };
+
+  return {
+    async acquire() {
+      const started = Date.now();
+      for (;;) {
+        const waitMs = await serial(async () => {
+          await sleepUntil(() => pausedUntil);
+          await spaced();
+          await pendingWrite;
+          return claim();
+        });
+        await sleep(waitMs);
+        // A 429 seen by this process while we waited for our slot: give the slot up and queue again.
+        if (pausedUntil <= Date.now()) break;
+      }
+      return Date.now() - started;
+    },
+    observe(observation) {
+      const delay = observationDelayMs(observation, requestsPerMinute);
+      if (delay > 0) defer(delay, false);
+    },
+    penalize(ms) {
+      if (ms > 0) defer(ms, true);
+    },
+  };
+}
+
+function intervalOf(requestsPerMinute: number): number {
+  if (!Number.isFinite(requestsPerMinute) || requestsPerMinute <= 0) {
+    throw new RangeError(`requestsPerMinute must be a positive number, got ${requestsPerMinute}`);
+  }
+  return 60_000 / requestsPerMinute;
+}
+
+async function sleepUntil(deadline: () => number): Promise<void> {
+  for (let left = deadline() - Date.now(); left > 0; left = deadline() - Date.now()) {
+    await sleep(left);
+  }
+}
+
+/** Runs the given tasks one at a time, in call order. */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task);
+    tail = run.catch(() => {});
+    return run;
+  };
+}

@@ -1,0 +1,187 @@
+// The request budget: even spacing in process, and one budget across processes through Postgres.
+// The shared test runs two budgets on two separate connection pools (two workers) against one
+// database, at 1200/min so a few seconds show the spacing; the 60 s property is checked at that scale.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLocalBudget,
+  createSharedBudget,
+  observationDelayMs,
+  type RateBudget,
+} from '../providers/rate-budget.ts';
+import { connect, type Sql } from '../store/db.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+
+/** Calls acquire `perCaller` times from each of `callers` concurrent loops; returns grant times (ms). */
+async function drive(budget: RateBudget, callers: number, perCaller: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = 0; i < perCaller; i++) {
+        await budget.acquire();
+        times.push(performance.now());
+      }
+    }),
+  );
+  return times;
+}
+
+/** The most grants inside any window of `windowMs` (half-open). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as number) - (sorted[lo] as number) >= windowMs) lo++;
+    max = Math.max(max, hi - lo + 1);
+  }
+  return max;
+}
+
+describe('local budget', () => {
+  it('spaces concurrent callers evenly at 60 s / rpm', async () => {
+    const budget = createLocalBudget(1200); // 50 ms
+    const started = performance.now();
+    const times = await drive(budget, 5, 8);
+    const elapsed = performance.now() - started;
+    expect(times).toHaveLength(40);
+    expect(elapsed).toBeGreaterThanOrEqual(39 * 50 - 10);
+    // 1200/min is 20 per second: any second holds at most 20 (+1 for timer jitter at the edges).
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(21);
+    expect(maxInWindow(times, 250)).toBeLessThanOrEqual(6);
+  });
+
+  it('reports how long each caller waited', async () => {
+    const budget = createLocalBudget(600); // 100 ms
+    const waits = await Promise.all([budget.acquire(), budget.acquire(), budget.acquire()]);
+    expect(waits[0]).toBeLessThan(30);
+    expect(waits[2]).toBeGreaterThanOrEqual(190);
+  });
+
+  it('penalize pauses every caller, and resumes with spacing rather than a burst', async () => {
+    const budget = createLocalBudget(1200);
+    await budget.acquire();
+    budget.penalize(400);
+    const started = performance.now();
+    const times = await drive(budget, 4, 1);
+    expect(Math.min(...times) - started).toBeGreaterThanOrEqual(390);
+    expect(maxInWindow(times, 40)).toBe(1);
+  });
+
+  it('observe slows down when the provider reports the budget running out', async () => {
+    const budget = createLocalBudget(1200);
+    await budget.acquire();
+    budget.observe({ remaining: 2, resetSeconds: 0.6 });
+    const started = performance.now();
+    await budget.acquire();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+});
+
+describe('observationDelayMs', () => {
+  it('holds back only when the remainder would not last at our pace', () => {
+    expect(observationDelayMs({}, 100)).toBe(0);
+    expect(observationDelayMs({ remaining: 50, resetSeconds: 30 }, 100)).toBe(0); // 600 ms each: on pace
+    expect(observationDelayMs({ remaining: 5, resetSeconds: 30 }, 100)).toBe(6000);
+    expect(observationDelayMs({ remaining: 0, resetSeconds: 12 }, 100)).toBe(12_000);
+    // A large daily remainder never slows the minute pace…
+    expect(observationDelayMs({ remaining: 9000, resetSeconds: 80_000 }, 100)).toBe(0);
+    // …a nearly spent one spreads what is left until the reset.
+    expect(observationDelayMs({ remaining: 40, resetSeconds: 3600 }, 100)).toBe(90_000);
+  });
+});
+
+describe('shared budget (Postgres)', () => {
+  let db: TestDatabase;
+  let workerA: Sql;
+  let workerB: Sql;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    workerA = connect(db.url, { max: 2, applicationName: 'worker-a' });
+    workerB = connect(db.url, { max: 2, applicationName: 'worker-b' });
+  });
+
+  afterAll(async () => {
+    await workerA?.end();
+    await workerB?.end();
+    await db?.close();
+  });
+
+  it('two workers sharing one provider never exceed its rate together', async () => {
+    const rpm = 1200; // one request per 50 ms across both workers
+    const a = createSharedBudget(workerA, 'whoop', rpm);
+    const b = createSharedBudget(workerB, 'whoop', rpm);
+    const started = performance.now();
+    const [timesA, timesB] = await Promise.all([drive(a, 4, 10), drive(b, 4, 10)]);
+    const elapsed = performance.now() - started;
+    const all = [...timesA, ...timesB];
+
+    expect(all).toHaveLength(80);
+    // The workers share the rate as they go: neither waits for the other to finish.
+    const firstHalfEnd = [...all].sort((x, y) => x - y)[39] as number;
+    expect(timesA.filter((t) => t <= firstHalfEnd).length).toBeGreaterThanOrEqual(10);
+    expect(timesB.filter((t) => t <= firstHalfEnd).length).toBeGreaterThanOrEqual(10);
+    // 80 grants 50 ms apart take at least 79 × 50 ms, whoever asked.
+    expect(elapsed).toBeGreaterThanOrEqual(79 * 50 - 20);
+    // rpm in any 60 s window, scaled down: at most 20 in any second (+1 for timer jitter).
+    expect(maxInWindow(all, 1000)).toBeLessThanOrEqual(21);
+    expect(maxInWindow(all, 500)).toBeLessThanOrEqual(11);
+    // Not just capped but used: the pair runs close to the full rate.
+    expect(elapsed).toBeLessThan(79 * 50 * 1.5);
+  });
+
+  it('budgets of different providers do not share a row', async () => {
+    const a = createSharedBudget(workerA, 'oura', 60); // 1 s spacing
+    const b = createSharedBudget(workerB, 'junction', 60);
+    await Promise.all([a.acquire(), b.acquire()]);
+    const started = performance.now();
+    await Promise.all([
+      createSharedBudget(workerA, 'oura-2', 60).acquire(),
+      createSharedBudget(workerB, 'junction-2', 60).acquire(),
+    ]);
+    expect(performance.now() - started).toBeLessThan(500);
+    const rows = await db.sql<{ provider: string }[]>`select provider from rate_budget order by provider`;
+    expect(rows.map((r) => r.provider)).toEqual(expect.arrayContaining(['oura', 'junction', 'whoop']));
+  });
+
+  it('a 429 seen by one worker pauses the other', async () => {
+    const rpm = 1200;
+    const a = createSharedBudget(workerA, 'whoop-429', rpm);
+    const b = createSharedBudget(workerB, 'whoop-429', rpm);
+    await Promise.all([a.acquire(), b.acquire()]);
+    a.penalize(800);
+    // The worker that saw the 429 honours it at once, without waiting for the database…
+    const startedA = performance.now();
+    const waitedA = a.acquire().then(() => performance.now() - startedA);
+    // …the other one as soon as the pause is written (asynchronously: give it a moment to land).
+    await sleep(50);
+    const startedB = performance.now();
+    await b.acquire();
+    expect(performance.now() - startedB).toBeGreaterThanOrEqual(650);
+    expect(await waitedA).toBeGreaterThanOrEqual(790);
+  });
+
+  it('a 429 makes callers already holding a slot in the same process give it up', async () => {
+    const a = createSharedBudget(workerA, 'whoop-held', 1200, { horizonMs: 1000 });
+    await a.acquire();
+    // These claim slots up to 1 s ahead, then the pause lands while they wait for them.
+    const pending = drive(a, 6, 1);
+    await sleep(20);
+    const pausedAt = performance.now();
+    a.penalize(600);
+    const times = await pending;
+    for (const t of times) expect(t - pausedAt).toBeGreaterThanOrEqual(590);
+    expect(maxInWindow(times, 40)).toBe(1);
+  });
+
+  it('observe pushes the shared schedule out when the provider says the budget is nearly spent', async () => {
+    const a = createSharedBudget(workerA, 'whoop-observe', 1200);
+    const b = createSharedBudget(workerB, 'whoop-observe', 1200);
+    await a.acquire();
+    a.observe({ remaining: 1, resetSeconds: 0.5 });
+    await sleep(50);
+    const started = performance.now();
+    await b.acquire();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+  });
+});
