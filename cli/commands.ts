@@ -12,6 +12,7 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
+import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
 
@@ -22,6 +23,9 @@ export interface CommandInput {
 }
 
 type Command = (input: CommandInput) => Promise<void>;
+
+export const WHOOP_SCOPES =
+  'offline read:cycles read:recovery read:sleep read:workout read:profile read:body_measurement';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -39,6 +39,7 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('wearhouse'),
   WHOOP_API_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/developer'),
   WHOOP_TOKEN_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/token'),
+  WHOOP_AUTH_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/auth'),
   WHOOP_CLIENT_ID: z.string().trim().min(1).optional(),
   WHOOP_CLIENT_SECRET: z.string().trim().min(1).optional(),
   WHOOP_REQUESTS_PER_MINUTE: intInRange(1, 10_000, 100),
@@ -58,6 +59,7 @@ export const envSchema = z.object({
   GRAFANA_DB_PASSWORD: z.string().min(1).optional(),
   METRICS_PORT: intInRange(0, 65_535, 9464),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  OAUTH_REDIRECT_URL: optionalUrl(['http:', 'https:']).default('http://localhost:8788/callback'),
   WEARHOUSE_DATA_DIR: z.string().trim().min(1).default('.data'),
   WEARHOUSE_PG_PORT: intInRange(1, 65_535, 54329),
 });

@@ -1,0 +1,135 @@
+// The OAuth authorization-code flow for `wearhouse connect <provider>` without tokens: a one-shot
+// local callback server, `state` checked in constant time, PKCE (S256), then the code exchanged
+// for a token pair. Tokens are returned to the caller only; nothing here logs them.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import ky from 'ky';
+
+export interface OAuthFlowOptions {
+  authUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Must be registered with the provider app, e.g. http://localhost:8788/callback. */
+  redirectUrl: string;
+  scope: string;
+  /** Shows the user the authorize URL (prints it; tests follow it). */
+  open: (url: string) => void | Promise<void>;
+  timeoutMs?: number;
+}
+
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+export class OAuthError extends Error {}
+
+const base64url = (bytes: Buffer) => bytes.toString('base64url');
+
+export function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthTokens> {
+  const redirect = new URL(options.redirectUrl);
+  const state = base64url(randomBytes(24));
+  const verifier = base64url(randomBytes(48));
+  const challenge = base64url(createHash('sha256').update(verifier).digest());
+  const authorize = new URL(options.authUrl);
+  authorize.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: options.clientId,
+    redirect_uri: options.redirectUrl,
+    scope: options.scope,
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  }).toString();
+
+  const code = await new Promise<string>((resolve, reject) => {
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', redirect);
+      if (url.pathname !== redirect.pathname) {
+        res.writeHead(404).end();
+        return;
+      }
+      const finish = (status: number, message: string, outcome: () => void) => {
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+        // A forged or stale callback is refused but does not end the flow: the real one may follow.
+        if (status === 200 || url.searchParams.has('error')) {
+          clearTimeout(timer);
+          server.close();
+          outcome();
+        }
+      };
+      if (url.searchParams.has('error')) {
+        const error = url.searchParams.get('error') ?? 'error';
+        finish(400, `authorization failed: ${error}`, () =>
+          reject(new OAuthError(`authorization was refused: ${error}`)),
+        );
+        return;
+      }
+      const returned = url.searchParams.get('state') ?? '';
+      const received = url.searchParams.get('code');
+      if (!sameSecret(returned, state) || !received) {
+        finish(400, 'state mismatch: this callback does not belong to the login in progress', () => {});
+        return;
+      }
+      finish(200, 'wearhouse is connected; you can close this tab.', () => resolve(received));
+    });
+    const timer = setTimeout(
+      () => {
+        server.close();
+        reject(new OAuthError('no authorization arrived in time'));
+      },
+      options.timeoutMs ?? 5 * 60_000,
+    );
+    server.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new OAuthError(`cannot listen on ${redirect.host} for the OAuth callback: ${error.message}`));
+    });
+    server.listen(
+      Number(redirect.port || 80),
+      redirect.hostname === 'localhost' ? '127.0.0.1' : redirect.hostname,
+      () => {
+        Promise.resolve(options.open(authorize.toString())).catch(reject);
+      },
+    );
+  });
+
+  const response = await ky
+    .post(options.tokenUrl, {
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: options.redirectUrl,
+        client_id: options.clientId,
+        client_secret: options.clientSecret,
+        code_verifier: verifier,
+      }),
+      retry: 0,
+      timeout: 30_000,
+      throwHttpErrors: false,
+    })
+    .catch((error: unknown) => {
+      throw new OAuthError(
+        `token endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok || typeof body.access_token !== 'string' || typeof body.refresh_token !== 'string') {
+    // The OAuth error code is safe to show; the body may hold secrets and is not echoed.
+    throw new OAuthError(
+      `code exchange failed (HTTP ${response.status}${typeof body.error === 'string' ? `, ${body.error}` : ''})`,
+    );
+  }
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 3600,
+  };
+}
