@@ -20,7 +20,8 @@ const DEMO_REQUESTS_PER_MINUTE = 1200;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export async function runDemo(baseConfig: Config): Promise<void> {
-  const sandbox = await startWhoopSandbox({ requestsPerMinute: DEMO_REQUESTS_PER_MINUTE });
+  // autoExtend: new data appears as real time passes, so the running sync schedules have something to fetch.
+  const sandbox = await startWhoopSandbox({ requestsPerMinute: DEMO_REQUESTS_PER_MINUTE, autoExtend: true });
   say(`WHOOP sandbox listening on ${sandbox.url}`);
   const config: Config = {
     ...baseConfig,

@@ -1,0 +1,79 @@
+// The app-wide request budget: fixed windows of 60 s and 86400 s, each ANCHORED AT THE FIRST REQUEST
+// after the previous window ran out (not aligned to clock minutes). Anchoring makes "N requests in a
+// row" deterministic for tests, and a client that waits out X-RateLimit-Reset always finds a fresh
+// window. Requests rejected with 429 do not consume budget.
+
+export interface BudgetDecision {
+  allowed: boolean;
+  headers: Record<string, string>;
+  /** Seconds until the exhausted window resets (only when not allowed). */
+  retryAfter?: number;
+}
+
+class FixedWindow {
+  private startMs = Number.NEGATIVE_INFINITY;
+  count = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly seconds: number,
+  ) {}
+
+  roll(nowMs: number): void {
+    if (nowMs >= this.startMs + this.seconds * 1000) {
+      this.startMs = nowMs;
+      this.count = 0;
+    }
+  }
+
+  /** What is left now; a window that has run out counts as fresh even before the next request rolls it. */
+  remaining(nowMs: number): number {
+    if (nowMs >= this.startMs + this.seconds * 1000) return this.limit;
+    return Math.max(0, this.limit - this.count);
+  }
+
+  /** Seconds until this window resets; a whole window when none is running. */
+  resetIn(nowMs: number): number {
+    const end = this.startMs + this.seconds * 1000;
+    return end > nowMs ? Math.ceil((end - nowMs) / 1000) : this.seconds;
+  }
+}
+
+export class RequestBudget {
+  private readonly minute: FixedWindow;
+  private readonly day: FixedWindow;
+
+  constructor(
+    perMinute: number,
+    perDay: number,
+    private readonly clock: () => number,
+  ) {
+    this.minute = new FixedWindow(perMinute, 60);
+    this.day = new FixedWindow(perDay, 86_400);
+  }
+
+  take(): BudgetDecision {
+    const now = this.clock();
+    this.minute.roll(now);
+    this.day.roll(now);
+    const exhausted =
+      this.day.remaining(now) === 0 ? this.day : this.minute.remaining(now) === 0 ? this.minute : undefined;
+    if (exhausted) {
+      return { allowed: false, headers: this.headers(now), retryAfter: exhausted.resetIn(now) };
+    }
+    this.minute.count++;
+    this.day.count++;
+    return { allowed: true, headers: this.headers(now) };
+  }
+
+  /** Headers as WHOOP sends them; Remaining/Reset describe whichever window binds first. */
+  headers(now = this.clock()): Record<string, string> {
+    const dayLeft = this.day.remaining(now);
+    const binding = dayLeft === 0 || dayLeft < this.minute.remaining(now) ? this.day : this.minute;
+    return {
+      'X-RateLimit-Limit': `${this.minute.limit}, ${this.minute.limit};window=60, ${this.day.limit};window=86400`,
+      'X-RateLimit-Remaining': String(binding.remaining(now)),
+      'X-RateLimit-Reset': String(binding.resetIn(now)),
+    };
+  }
+}

@@ -1,0 +1,130 @@
+// Public contract of the WHOOP sandbox (others code against these names) plus the internal record
+// shape shared by the store, the query layer and the routes.
+
+export type WhoopKind = 'cycle' | 'sleep' | 'recovery' | 'workout';
+export const WHOOP_KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
+
+export interface SandboxFaults {
+  /** 0..1 chance a data request returns 500/502/503. */
+  serverErrorRate?: number;
+  /** Added latency per data request. */
+  latencyMs?: number;
+  /** 0..1 chance a request hangs (never answers until the client closes the socket, or 60s pass). */
+  timeoutRate?: number;
+  /** 0..1 chance a record is served malformed; decided per record (same record, same outcome). */
+  malformedRecordRate?: number;
+  /** 0..1 chance a 200 JSON body is cut off mid-way. */
+  truncatedBodyRate?: number;
+  /** 0..1 chance the socket is destroyed without a response. */
+  connectionResetRate?: number;
+  /** 0..1 chance of a 429 regardless of budget (counted separately from budget 429s). */
+  rateLimitStormRate?: number;
+  /** Sandbox extension: 0..1 chance the token endpoint answers 503 without spending the refresh token. */
+  tokenServerErrorRate?: number;
+}
+
+export interface WhoopSandboxOptions {
+  /** 0 = ephemeral (default). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** App-wide budget (all users), default 100. */
+  requestsPerMinute?: number;
+  /** Default 10000. */
+  requestsPerDay?: number;
+  /** Default 3600. */
+  accessTokenTtlSeconds?: number;
+  /** Data clock: what exists, `end` default, token expiry. Default () => new Date(). */
+  now?: () => Date;
+  /**
+   * Sandbox extension: the clock (epoch ms) of the rate-limit windows. Defaults to real time even when
+   * `now` is frozen, because clients really sleep for Retry-After; tests may pass a fake one.
+   */
+  rateClock?: () => number;
+  /**
+   * Sandbox extension: when the clock has moved (by a minute or more), add the new data before serving
+   * a user, as if extendToNow() had been called. Off by default so tests control exactly when data
+   * changes; useful with a real clock (the demo, the CLI).
+   */
+  autoExtend?: boolean;
+  /** How many days of data exist before `now` per user, default 5*365+30. */
+  historyDays?: number;
+  /** Global seed, default 'wearhouse'. */
+  seed?: string;
+  faults?: SandboxFaults;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+export interface SandboxStats {
+  /** All HTTP requests incl. the token endpoint (not the /_sandbox control endpoints). */
+  requests: number;
+  /** E.g. 'GET /v2/cycle': 12, 'POST /oauth/oauth2/token': 2. */
+  byEndpoint: Record<string, number>;
+  /** 429s because the app exceeded its budget. */
+  budget429: number;
+  /** Storm 429s from faults. */
+  injected429: number;
+  injected5xx: number;
+  /** Successful refresh grants. */
+  refreshes: number;
+  /** Attempts to use a spent refresh token. */
+  refreshReuse: number;
+  /** 401s. */
+  unauthorized: number;
+}
+
+export interface SandboxControl {
+  /** Create (or return) a user by key (e.g. 'alice'); returns a fresh token pair for it. */
+  issueTokens(userKey: string): TokenPair;
+  /** Make an access token expire now (others keep working). */
+  expireAccessToken(accessToken: string): void;
+  /** Revoke all tokens of a user (refresh → 400 invalid_grant, API → 401). */
+  revokeUser(userKey: string): void;
+  setFaults(faults: SandboxFaults): void;
+  /**
+   * All records the API currently serves for a user and kind, filtered exactly like the collection
+   * endpoint filters [start, end) (end defaults to now), newest first. Deleted records excluded.
+   */
+  records(userKey: string, kind: WhoopKind, start?: Date, end?: Date): unknown[];
+  /** PENDING_SCORE records become SCORED with a moved updated_at; returns how many changed. */
+  rescore(userKey: string): { rescored: number };
+  /** Delete `count` records of kind (deterministic choice) within the last `withinDays` (default 30). */
+  deleteRecords(userKey: string, kind: WhoopKind, count: number, withinDays?: number): string[];
+  /** Add new data up to the (advanced) clock; returns how many records were added per kind. */
+  extendToNow(userKey: string): Record<WhoopKind, number>;
+  stats(): SandboxStats;
+  resetStats(): void;
+}
+
+export interface WhoopSandbox {
+  /** API base, e.g. http://127.0.0.1:PORT/developer. */
+  url: string;
+  /** E.g. http://127.0.0.1:PORT/oauth/oauth2/token. */
+  tokenUrl: string;
+  /** Sandbox extension: the OAuth authorize URL (auto-approves; `login_hint` picks the user key). */
+  authUrl: string;
+  control: SandboxControl;
+  close(): Promise<void>;
+}
+
+/** One record as the sandbox keeps it: the API body plus what it needs to page, rescore and delete. */
+export interface StoredRecord {
+  kind: WhoopKind;
+  /** The API id as a string (cycle id for cycles and recoveries). */
+  id: string;
+  /** Orders records with equal start; stable across restarts so cursors stay valid. */
+  tieKey: string;
+  /** The record's start (for recoveries: their cycle's start), epoch ms. */
+  startMs: number;
+  body: Record<string, unknown>;
+  /** The score WHOOP "is still computing": revealed by rescore(). */
+  pendingScore?: Record<string, unknown>;
+  deleted: boolean;
+}
