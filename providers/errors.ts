@@ -22,6 +22,10 @@ export class ProviderError extends Error {
   }
 
   get retryable(): boolean {
-    return this.errorClass === 'rate_limited' || this.errorClass === 'transient' || this.errorClass === 'unauthorized';
+    return (
+      this.errorClass === 'rate_limited' ||
+      this.errorClass === 'transient' ||
+      this.errorClass === 'unauthorized'
+    );
   }
 }

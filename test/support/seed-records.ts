@@ -67,6 +67,8 @@ export async function seedRecords(sql: Sql, options: SeedOptions = {}): Promise<
     total += rows.length;
     await seedPipeline(sql, user, index, from, to, mulberry32(100 + index));
   }
+  // As autovacuum would after a backfill: plans for panel queries depend on current statistics.
+  await sql`analyze`;
   return { users: USERS.map((u) => u.id), from, to, records: total };
 }
 

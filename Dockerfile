@@ -1,0 +1,17 @@
+# The wearhouse CLI and worker. TypeScript runs through tsx (a runtime dependency): no build step.
+FROM node:20-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+
+# Dependencies first, so source edits reuse this layer.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+COPY . .
+
+USER node
+# Worker metrics (Prometheus), see METRICS_PORT.
+EXPOSE 9464
+ENTRYPOINT ["node", "bin/wearhouse.mjs"]
+CMD ["worker"]

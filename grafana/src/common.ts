@@ -1,0 +1,189 @@
+// What every wearhouse dashboard shares: the provisioned Postgres datasource, a typed SQL target
+// (the SDK has no builder for Grafana's core Postgres query), the $user variable, thresholds, and
+// the finishing pass that gives panels stable ids.
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import {
+  type Dashboard,
+  DashboardBuilder,
+  DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  type DataSourceRef,
+  type Panel,
+  QueryVariableBuilder,
+  type RowPanel,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+
+/** Must equal the uid in grafana/provisioning/datasources/wearhouse.yml (checked by test/compose.test.ts). */
+export const DATASOURCE_UID = 'wearhouse-postgres';
+export const DATASOURCE: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: DATASOURCE_UID };
+
+/** The panel filter for the $user variable: sqlstring quotes each selected value, doubling quotes. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const USERS = 'user_id in (${user:sqlstring})';
+
+/** Series display name for long-format results: "<user> <column>". */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana display-name template, not a JS template.
+export const BY_USER = '${__field.labels.user_id} ${__field.name}';
+
+export type QueryFormat = 'time_series' | 'table';
+
+/** The JSON model Grafana's Postgres query editor saves in code mode. */
+export interface SqlQuery extends cog.Dataquery {
+  refId: string;
+  datasource: DataSourceRef;
+  editorMode: 'code';
+  format: QueryFormat;
+  rawQuery: true;
+  rawSql: string;
+}
+
+export class SqlQueryBuilder implements cog.Builder<cog.Dataquery> {
+  private readonly internal: SqlQuery;
+
+  constructor(rawSql: string, format: QueryFormat = 'time_series') {
+    this.internal = {
+      refId: 'A',
+      datasource: DATASOURCE,
+      editorMode: 'code',
+      format,
+      rawQuery: true,
+      rawSql: dedent(rawSql),
+      _implementsDataqueryVariant() {},
+    };
+  }
+
+  refId(refId: string): this {
+    this.internal.refId = refId;
+    return this;
+  }
+
+  build(): SqlQuery {
+    return this.internal;
+  }
+}
+
+/** A time series target: must return a `time` column, sorted ascending. */
+export function series(rawSql: string, refId = 'A'): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'time_series').refId(refId);
+}
+
+export function table(rawSql: string, refId = 'A'): SqlQueryBuilder {
+  return new SqlQueryBuilder(rawSql, 'table').refId(refId);
+}
+
+/** Thresholds from a base colour and [value, colour] steps. */
+export function thresholds(base: string, ...steps: [number, string][]): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps([{ value: null, color: base }, ...steps.map(([value, color]) => ({ value, color }))]);
+}
+
+/** WHOOP's recovery bands: 0-33 red, 34-66 yellow, 67-100 green. */
+export const RECOVERY_BANDS = () => thresholds('red', [34, 'yellow'], [67, 'green']);
+/** WHOOP's strain zones: light < 10, moderate 10-13, high 14-17, all out 18-21. */
+export const STRAIN_ZONES = () => thresholds('blue', [10, 'green'], [14, 'orange'], [18, 'red']);
+/** Sleep hours: under 6 short, 6-7 fair, 7+ enough. */
+export const SLEEP_HOURS = () => thresholds('red', [6, 'yellow'], [7, 'green']);
+/** Percentages where higher is better (sleep performance, efficiency, consistency). */
+export const GOOD_PCT = () => thresholds('red', [70, 'yellow'], [85, 'green']);
+/** Plain series with nothing to judge: one neutral colour. */
+export const NEUTRAL = () => thresholds('green');
+
+export function legend(...calcs: string[]): common.VizLegendOptionsBuilder {
+  return new common.VizLegendOptionsBuilder()
+    .showLegend(true)
+    .displayMode(calcs.length > 0 ? common.LegendDisplayMode.Table : common.LegendDisplayMode.List)
+    .placement(common.LegendPlacement.Bottom)
+    .calcs(calcs);
+}
+
+export function tooltip(): common.VizTooltipOptionsBuilder {
+  return new common.VizTooltipOptionsBuilder()
+    .mode(common.TooltipDisplayMode.Multi)
+    .sort(common.SortOrder.None);
+}
+
+export function reduce(calc: string): common.ReduceDataOptionsBuilder {
+  return new common.ReduceDataOptionsBuilder().values(false).calcs([calc]);
+}
+
+/** A new dashboard with the shared variable, tags, links and defaults. */
+export function newDashboard(
+  uid: string,
+  title: string,
+  description: string,
+  from: string,
+): DashboardBuilder {
+  return (
+    new DashboardBuilder(title)
+      .uid(uid)
+      .description(description)
+      .tags(['wearhouse'])
+      // Days are stored as local calendar dates; UTC display keeps a date's bar on that date.
+      .timezone('utc')
+      .time({ from, to: 'now' })
+      .refresh('5m')
+      .tooltip(DashboardCursorSync.Crosshair)
+      .readonly()
+      .withVariable(userVariable())
+      .link(
+        new DashboardLinkBuilder('wearhouse')
+          .type(DashboardLinkType.Dashboards)
+          .tags(['wearhouse'])
+          .icon('external link')
+          .tooltip('Other wearhouse dashboards')
+          .asDropdown(true)
+          .includeVars(true)
+          .keepTime(true)
+          .targetBlank(false),
+      )
+  );
+}
+
+export function userVariable(): QueryVariableBuilder {
+  const query = 'select id from users order by 1';
+  return new QueryVariableBuilder('user')
+    .label('User')
+    .description('Whose data the panels show (users who connected a provider).')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(true)
+    .includeAll(true)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
+/**
+ * The finishing pass: stable panel ids (1, 2, … in layout order, rows' nested panels included), the
+ * datasource on every panel (Grafana resolves a panel without one to the *default* datasource), and
+ * dashboard links in the toolbar rather than the SDK's default of the controls menu.
+ */
+export function finish(built: Dashboard): Dashboard {
+  let id = 0;
+  const visit = (panels: (Panel | RowPanel)[] | undefined) => {
+    for (const panel of panels ?? []) {
+      panel.id = ++id;
+      if (panel.type === 'row') visit((panel as RowPanel).panels);
+      else panel.datasource ??= DATASOURCE;
+    }
+  };
+  visit(built.panels);
+  for (const link of built.links ?? []) delete link.placement;
+  return built;
+}
+
+/** Panel SQL is written indented in the sources; dashboards store it flush left. */
+export function dedent(text: string): string {
+  const lines = text.replace(/^\n+|\s+$/g, '').split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  return lines.map((l) => l.slice(indent)).join('\n');
+}

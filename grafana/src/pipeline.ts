@@ -1,0 +1,330 @@
+// Pipeline health: "is every connection syncing, within the provider's budget, and what is failing?"
+// Freshness per user and kind, ingestion, API requests against the budget, 429s, failures by class,
+// coverage gaps and the backfills running now.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import { type Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gauge';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import * as units from '@grafana/grafana-foundation-sdk/units';
+import {
+  finish,
+  legend,
+  NEUTRAL,
+  newDashboard,
+  reduce,
+  series,
+  table,
+  thresholds,
+  tooltip,
+  USERS,
+} from './common.ts';
+
+/** Minutes without a successful sync before a kind is late (orange) and stale (red, as the alert). */
+const LATE_MIN = 90;
+const STALE_MIN = 120;
+/** WHOOP's per-app budget (DESIGN.md): 100 requests a minute, 10,000 a day. */
+const WHOOP_PER_MINUTE = 100;
+const WHOOP_PER_DAY = 10_000;
+
+const FRESHNESS = `
+  select user_id as "user", provider, kind, connection_status as "connection", last_success_at as "last success",
+    sync_lag_min as "since success", last_change_at as "last record change", data_lag_h as "newest data age",
+    running, failures_24h as "failures 24h", last_error_class as "last error"
+  from pipeline_freshness
+  where ${USERS}
+  order by sync_lag_min desc nulls first, 1, 2, 3`;
+
+// Active connections whose newest successful run (any kind) is older than the threshold, or never.
+const STALE = `
+  select count(*) as stale
+  from connection_status c
+  where c.${USERS} and c.status = 'active'
+    and coalesce((select max(f.last_success_at) from pipeline_freshness f
+                  where f.provider = c.provider and f.user_id = c.user_id), '-infinity')
+        < now() - interval '${STALE_MIN} minutes'`;
+
+const RUNNING = `
+  select count(*) as running
+  from sync_runs
+  where ${USERS} and status = 'running'`;
+
+const INGESTED = `
+  select $__timeGroupAlias(first_ingested_at, $__interval), kind as metric, count(*) as value
+  from records
+  where ${USERS} and $__timeFilter(first_ingested_at)
+  group by 1, 2
+  order by 1, 2`;
+
+const OUTCOMES = `
+  select $__timeGroupAlias(finished_at, $__interval),
+    sum(inserted) as "inserted", sum(updated) as "updated", sum(unchanged) as "unchanged",
+    sum(quarantined) as "quarantined", sum(deleted) as "deleted"
+  from sync_runs
+  where ${USERS} and finished_at is not null and $__timeFilter(finished_at)
+  group by 1
+  order by 1`;
+
+// provider_requests is per app, like the budget (no user column). Requests are summed per minute
+// first, then the busiest minute of each bucket is shown, so that zooming out never hides a burst.
+const REQUESTS = `
+  with per_minute as (
+    select minute, provider, sum(requests) as requests
+    from provider_requests
+    where $__timeFilter(minute)
+    group by 1, 2
+  )
+  select $__timeGroupAlias(minute, $__interval), provider as metric, max(requests) as value
+  from per_minute
+  group by 1, 2
+  order by 1, 2`;
+
+const DAY_BUDGET = `
+  select coalesce(sum(requests), 0) as "requests"
+  from provider_requests
+  where provider = 'whoop' and minute > $__timeTo()::timestamptz - interval '24 hours'
+    and minute <= $__timeTo()::timestamptz`;
+
+const THROTTLED = `
+  select $__timeGroupAlias(minute, $__interval), status || ' ' || endpoint as metric, sum(requests) as value
+  from provider_requests
+  where (status = 429 or status >= 500) and $__timeFilter(minute)
+  group by 1, 2
+  order by 1, 2`;
+
+const RUN_STATUS = `
+  select $__timeGroupAlias(started_at, $__interval), status as metric, count(*) as value
+  from sync_runs
+  where ${USERS} and $__timeFilter(started_at)
+  group by 1, 2
+  order by 1, 2`;
+
+const FAILURES = `
+  select provider, coalesce(error_class, 'unclassified') as "class", count(*) as "failures",
+    count(distinct user_id) as "users", max(started_at) as "last",
+    (array_agg(error_message order by started_at desc))[1] as "last message"
+  from sync_runs
+  where ${USERS} and status = 'failed' and $__timeFilter(started_at)
+  group by 1, 2
+  order by 3 desc`;
+
+// What of the time range no coverage span holds, per user and kind (a backfill would fetch it).
+const GAPS = `
+  select g.user_id as "user", g.provider, g.kind, lower(gap) as "gap from", upper(gap) as "gap to",
+    extract(epoch from upper(gap) - lower(gap)) / 86400 as "days"
+  from (
+    select provider, user_id, kind,
+      tstzmultirange(tstzrange($__timeFrom()::timestamptz, $__timeTo()::timestamptz, '[)')) - range_agg(span) as gaps
+    from coverage
+    where ${USERS} and span && tstzrange($__timeFrom()::timestamptz, $__timeTo()::timestamptz, '[)')
+    group by 1, 2, 3
+  ) g
+  cross join lateral unnest(g.gaps) as gap
+  order by 6 desc`;
+
+const BACKFILLS = `
+  select workflow_id as "workflow", workflow_type as "type", user_id as "user", kind,
+    window_start as "window from", window_end as "window to", attempt, started_at as "started",
+    extract(epoch from now() - started_at) / 60 as "running for", pages, fetched
+  from sync_runs
+  where ${USERS} and status = 'running'
+  order by started_at`;
+
+const QUARANTINE = `
+  select provider, user_id as "user", kind, reason, count(*) as "records", sum(seen_count) as "seen",
+    max(last_seen_at) as "last seen"
+  from quarantine
+  where ${USERS} and $__timeFilter(created_at)
+  group by 1, 2, 3, 4
+  order by 7 desc`;
+
+function timeseries(title: string, description: string, unit: string, sql: string) {
+  return new TimeseriesPanel()
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .min(0)
+    .thresholds(NEUTRAL())
+    .legend(legend('sum', 'max'))
+    .tooltip(tooltip())
+    .withTarget(series(sql))
+    .span(12);
+}
+
+export function pipelineDashboard(): Dashboard {
+  const lag = thresholds('green', [LATE_MIN, 'orange'], [STALE_MIN, 'red']);
+  const builder = newDashboard(
+    'wearhouse-pipeline',
+    'Pipeline health',
+    'Is every connection syncing, within the provider budget, and what is failing? For operators.',
+    'now-7d',
+  )
+    .refresh('1m')
+    .withRow(new RowBuilder('Freshness'))
+    .withPanel(
+      new StatPanel()
+        .title('Stale connections')
+        .description(
+          `Active connections with no successful sync for ${STALE_MIN} minutes (the alert's threshold).`,
+        )
+        .unit(units.Short)
+        .thresholds(thresholds('green', [1, 'red']))
+        .withTarget(table(STALE))
+        .reduceOptions(reduce('lastNotNull'))
+        .colorMode(common.BigValueColorMode.Background)
+        .graphMode(common.BigValueGraphMode.None)
+        .height(6)
+        .span(4),
+    )
+    .withPanel(
+      new StatPanel()
+        .title('Activities running')
+        .description('Sync activities running now (backfill windows and incremental syncs).')
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(RUNNING))
+        .reduceOptions(reduce('lastNotNull'))
+        .graphMode(common.BigValueGraphMode.None)
+        .height(6)
+        .span(4),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Freshness per user and kind')
+        .description(
+          `Minutes since the last successful run (orange after ${LATE_MIN}, red after ${STALE_MIN}), newest record change and the age of the newest record.`,
+        )
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(FRESHNESS))
+        .overrideByName('since success', [
+          { id: 'unit', value: units.Minutes },
+          { id: 'decimals', value: 0 },
+          { id: 'thresholds', value: lag.build() },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorBackground } },
+        ])
+        .overrideByName('newest data age', [
+          { id: 'unit', value: units.Hours },
+          { id: 'decimals', value: 1 },
+        ])
+        .height(6)
+        .span(16),
+    )
+    .withRow(new RowBuilder('Throughput and budget'))
+    .withPanel(
+      timeseries(
+        'Records ingested',
+        'Records stored for the first time, per kind.',
+        units.Short,
+        INGESTED,
+      ).drawStyle(common.GraphDrawStyle.Bars),
+    )
+    .withPanel(
+      timeseries(
+        'Upserts by outcome',
+        'What sync runs did with the records they fetched.',
+        units.Short,
+        OUTCOMES,
+      )
+        .drawStyle(common.GraphDrawStyle.Bars)
+        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+    )
+    .withPanel(
+      timeseries(
+        'API requests against the budget',
+        `Busiest minute of each interval, all users and endpoints of the app; the dashed line is WHOOP's budget of ${WHOOP_PER_MINUTE}/min.`,
+        units.RequestsPerMinute,
+        REQUESTS,
+      )
+        .thresholds(thresholds('green', [WHOOP_PER_MINUTE * 0.8, 'orange'], [WHOOP_PER_MINUTE, 'red']))
+        .thresholdsStyle(
+          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
+        )
+        .span(9),
+    )
+    .withPanel(
+      new GaugePanel()
+        .title('Requests in 24 hours')
+        .description(
+          `WHOOP requests in the 24 hours before the end of the range, against ${WHOOP_PER_DAY}/day.`,
+        )
+        .unit(units.Short)
+        .min(0)
+        .max(WHOOP_PER_DAY)
+        .thresholds(thresholds('green', [WHOOP_PER_DAY * 0.8, 'orange'], [WHOOP_PER_DAY, 'red']))
+        .withTarget(table(DAY_BUDGET))
+        .reduceOptions(reduce('lastNotNull'))
+        .span(3),
+    )
+    .withPanel(
+      timeseries(
+        '429s and 5xx',
+        'Rate-limited (429) and server-error responses per endpoint.',
+        units.Short,
+        THROTTLED,
+      )
+        .thresholds(thresholds('orange'))
+        .drawStyle(common.GraphDrawStyle.Bars),
+    )
+    .withPanel(
+      timeseries(
+        'Sync runs by status',
+        'Activity runs started, by how they ended (or running).',
+        units.Short,
+        RUN_STATUS,
+      )
+        .thresholds(NEUTRAL())
+        .drawStyle(common.GraphDrawStyle.Bars)
+        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+        .overrideByName('failed', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }]),
+    )
+    .withRow(new RowBuilder('Failures and gaps'))
+    .withPanel(
+      new TablePanel()
+        .title('Failures by class')
+        .description('Failed activity runs in the time range by error class, with the latest message.')
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(FAILURES))
+        .span(12),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Coverage gaps')
+        .description(
+          'Parts of the time range no coverage span holds, per user and kind: what a backfill would fetch.',
+        )
+        .unit(units.Short)
+        .decimals(1)
+        .thresholds(thresholds('green', [1, 'orange'], [7, 'red']))
+        .withTarget(table(GAPS))
+        .overrideByName('days', [
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
+        ])
+        .span(12),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Running backfills and syncs')
+        .description('Activity runs with status running, oldest first ("running for" in minutes).')
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(BACKFILLS))
+        .overrideByName('running for', [
+          { id: 'unit', value: units.Minutes },
+          { id: 'decimals', value: 0 },
+        ])
+        .span(12),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Quarantined records')
+        .description('Records that failed validation, by reason: kept, counted, never retried blindly.')
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(QUARANTINE))
+        .span(12),
+    );
+  return finish(builder.build());
+}

@@ -1,0 +1,183 @@
+// Recovery: "how ready was my body each day, and what drives it?" Recovery score in WHOOP's bands,
+// HRV against its 7- and 30-day rolling means, resting heart rate, SpO2 and skin temperature.
+import { PanelBuilder as BarchartPanel } from '@grafana/grafana-foundation-sdk/barchart';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import { type Dashboard, FieldColorModeId, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import * as units from '@grafana/grafana-foundation-sdk/units';
+import {
+  BY_USER,
+  finish,
+  legend,
+  NEUTRAL,
+  newDashboard,
+  RECOVERY_BANDS,
+  reduce,
+  series,
+  table,
+  thresholds,
+  tooltip,
+  USERS,
+} from './common.ts';
+
+const RECOVERY = `
+  select $__timeGroupAlias(day, '1d'), user_id as metric, recovery_pct as value
+  from daily_summary
+  where ${USERS} and $__timeFilter(day) and recovery_pct is not null
+  order by 1, 2`;
+
+const BANDS = `
+  select user_id as "user",
+    count(*) filter (where band = 'red') as "red (0-33)",
+    count(*) filter (where band = 'yellow') as "yellow (34-66)",
+    count(*) filter (where band = 'green') as "green (67-100)"
+  from recoveries
+  where ${USERS} and $__timeFilter(day) and band is not null
+  group by 1
+  order by 1`;
+
+/**
+ * A daily recovery measure with trailing rolling means. The window reaches 29 days before the
+ * range so that the first days of the range have a full 30-day mean.
+ */
+function rolling(column: string, label: string, windows: number[]): string {
+  const means = windows
+    .map(
+      (days) => `avg(${column}) over (partition by user_id order by day
+                  range between interval '${days - 1} days' preceding and current row) as "${days}-day mean"`,
+    )
+    .join(',\n        ');
+  const outer = windows.map((days) => `"${days}-day mean"`).join(', ');
+  const widest = Math.max(...windows) - 1;
+  return `
+    with d as (
+      select day, user_id, ${column} as value,
+        ${means}
+      from daily_summary
+      where ${USERS} and day between $__timeFrom()::date - ${widest} and $__timeTo()::date
+    )
+    select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", ${outer}
+    from d
+    where $__timeFilter(day)
+    order by 1, 2`;
+}
+
+function timeseries(title: string, description: string, unit: string) {
+  return new TimeseriesPanel()
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .legend(legend('mean', 'min', 'max', 'lastNotNull'))
+    .tooltip(tooltip())
+    .displayName(BY_USER)
+    .span(12);
+}
+
+export function recoveryDashboard(): Dashboard {
+  const builder = newDashboard(
+    'wearhouse-recovery',
+    'Recovery',
+    'How ready the body was each day (WHOOP recovery) and the measures behind it: HRV, resting heart rate, SpO2, skin temperature.',
+    'now-90d',
+  )
+    .withRow(new RowBuilder('Recovery'))
+    .withPanel(
+      new TimeseriesPanel()
+        .title('Recovery score')
+        .description('Daily recovery (%) over WHOOP bands: 0-33 red, 34-66 yellow, 67-100 green.')
+        .unit(units.Percent)
+        .min(0)
+        .max(100)
+        .thresholds(RECOVERY_BANDS())
+        .thresholdsStyle(
+          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Area),
+        )
+        .showPoints(common.VisibilityMode.Always)
+        .legend(legend('mean', 'lastNotNull'))
+        .tooltip(tooltip())
+        .withTarget(series(RECOVERY))
+        .span(16),
+    )
+    .withPanel(
+      new StatPanel()
+        .title('Mean recovery')
+        .description('Mean recovery over the time range, coloured by WHOOP band.')
+        .unit(units.Percent)
+        .decimals(0)
+        .min(0)
+        .max(100)
+        .thresholds(RECOVERY_BANDS())
+        .withTarget(series(RECOVERY))
+        .reduceOptions(reduce('mean'))
+        .colorMode(common.BigValueColorMode.Background)
+        .span(8),
+    )
+    .withPanel(
+      new BarchartPanel()
+        .title('Days per recovery band')
+        .description('How many days fell in each WHOOP recovery band over the time range.')
+        .unit(units.Short)
+        .decimals(0)
+        .thresholds(NEUTRAL())
+        .xField('user')
+        .stacking(common.StackingMode.Normal)
+        .orientation(common.VizOrientation.Horizontal)
+        .showValue(common.VisibilityMode.Auto)
+        .legend(legend())
+        .tooltip(tooltip())
+        .withTarget(table(BANDS))
+        .overrideByName('red (0-33)', [
+          { id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'red' } },
+        ])
+        .overrideByName('yellow (34-66)', [
+          { id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'yellow' } },
+        ])
+        .overrideByName('green (67-100)', [
+          { id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'green' } },
+        ])
+        .height(6)
+        .span(24),
+    )
+    .withRow(new RowBuilder('Physiology'))
+    .withPanel(
+      timeseries(
+        'HRV with 7- and 30-day rolling means',
+        'Nightly HRV (RMSSD) and its trailing 7- and 30-day means.',
+        units.Milliseconds,
+      )
+        .decimals(0)
+        .thresholds(NEUTRAL())
+        .withTarget(series(rolling('hrv_ms', 'HRV', [7, 30]))),
+    )
+    .withPanel(
+      timeseries('Resting heart rate', 'Resting heart rate each night and its 30-day mean.', 'suffix: bpm')
+        .decimals(0)
+        .thresholds(NEUTRAL())
+        .withTarget(series(rolling('resting_hr_bpm', 'resting HR', [30]))),
+    )
+    .withPanel(
+      timeseries(
+        'SpO2',
+        'Blood oxygen saturation during sleep (WHOOP 4.0 and later). Below 95% is flagged.',
+        units.Percent,
+      )
+        .decimals(1)
+        .thresholds(thresholds('red', [90, 'orange'], [95, 'green']))
+        .thresholdsStyle(
+          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
+        )
+        .withTarget(series(rolling('spo2_pct', 'SpO2', [30]))),
+    )
+    .withPanel(
+      timeseries(
+        'Skin temperature',
+        'Skin temperature during sleep and its 30-day mean (WHOOP 4.0 and later).',
+        units.Celsius,
+      )
+        .decimals(2)
+        .thresholds(NEUTRAL())
+        .withTarget(series(rolling('skin_temp_c', 'skin temperature', [30]))),
+    );
+  return finish(builder.build());
+}
