@@ -84,7 +84,7 @@ export async function runDemo(baseConfig: Config): Promise<void> {
 Look around:
   Temporal UI   ${stack.temporalUiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows
   Postgres      psql '${stack.databaseUrl}'
-  Try           select day, recovery_score, sleep_hours, day_strain from daily_summary where user_id = 'alice' order by day desc limit 7;
+  Try           select day, recovery_pct, hrv_ms, sleep_h, day_strain from daily_summary where user_id = 'alice' order by day desc limit 7;
   Status        npx wearhouse status
 The worker and the sync schedules keep running; Ctrl-C stops everything.`);
   } catch (error) {
