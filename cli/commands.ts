@@ -12,7 +12,6 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
-import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
 
