@@ -12,6 +12,7 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
+import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
 
@@ -119,21 +120,45 @@ const migrateCommand: Command = async ({ config }) => {
   }
 };
 
+/** Tokens given on the command line, or else the provider's browser login (OAuth code flow). */
+async function tokensFromArgsOrLogin(config: Config, provider: string, values: CommandInput['values']) {
+  const accessToken = values['access-token'];
+  const refreshToken = values['refresh-token'];
+  const expiresIn = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
+  if (!Number.isInteger(expiresIn) || expiresIn < 0)
+    throw new InvalidInputError('--expires-in must be whole seconds');
+  if ((typeof accessToken === 'string') !== (typeof refreshToken === 'string')) {
+    throw new InvalidInputError(
+      'give both --access-token and --refresh-token, or neither for the browser login',
+    );
+  }
+  if (typeof accessToken === 'string' && typeof refreshToken === 'string') {
+    return { accessToken, refreshToken, expiresIn };
+  }
+  if (provider !== 'whoop') throw new InvalidInputError(`no browser login for provider "${provider}"`);
+  if (!config.WHOOP_CLIENT_ID || !config.WHOOP_CLIENT_SECRET) {
+    throw new InvalidInputError('the browser login needs WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET');
+  }
+  return runOAuthFlow({
+    authUrl: config.WHOOP_AUTH_URL,
+    tokenUrl: config.WHOOP_TOKEN_URL,
+    clientId: config.WHOOP_CLIENT_ID,
+    clientSecret: config.WHOOP_CLIENT_SECRET,
+    redirectUrl: config.OAUTH_REDIRECT_URL,
+    scope: WHOOP_SCOPES,
+    open: (url) => {
+      say(`Open this URL to log in to WHOOP and allow wearhouse:\n  ${url}`);
+      say(`Waiting for the redirect to ${config.OAUTH_REDIRECT_URL} …`);
+    },
+  });
+}
+
 const connectCommand: Command = async ({ config, values, args }) => {
   const provider = args[0];
   if (!provider)
     throw new InvalidInputError('connect needs a provider: wearhouse connect whoop --user alice …');
   const userId = required(values, 'user');
-  const accessToken = values['access-token'];
-  const refreshToken = values['refresh-token'];
-  if (typeof accessToken !== 'string' || typeof refreshToken !== 'string') {
-    throw new InvalidInputError(
-      'give --access-token and --refresh-token (from your WHOOP app\'s OAuth flow; see README "Connect a real WHOOP account")',
-    );
-  }
-  const expiresIn = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
-  if (!Number.isInteger(expiresIn) || expiresIn < 0)
-    throw new InvalidInputError('--expires-in must be whole seconds');
+  const tokens = await tokensFromArgsOrLogin(config, provider, values);
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
   try {
@@ -142,9 +167,9 @@ const connectCommand: Command = async ({ config, values, args }) => {
       {
         provider,
         userId,
-        accessToken,
-        refreshToken,
-        expiresInSeconds: expiresIn,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresInSeconds: tokens.expiresIn,
         initialBackfillDays: values['no-backfill'] ? 0 : config.INITIAL_BACKFILL_DAYS,
       },
     );

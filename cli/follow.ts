@@ -17,8 +17,10 @@ export async function followBackfill(handle: WorkflowHandle): Promise<void> {
     }
     await Promise.race([result.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
-  process.stdout.write('\n');
   const summary = await result;
+  // The last state, also when the backfill finished before the first poll.
+  render(await handle.query<BackfillProgress>('progress'));
+  process.stdout.write('\n');
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
 
