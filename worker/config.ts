@@ -1,34 +1,14 @@
 // Configuration comes only from the environment, validated once at start. A bad value stops the
 // process with one line naming the variable (see ConfigError and cli/main.ts).
 import { z } from 'zod';
+import { envUrl, envInt as intInRange } from '../providers/env.ts';
+import { whoopConfigSchema } from '../providers/whoop/index.ts';
 
-const optionalUrl = (protocols: string[]) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .refine(
-      (value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      `must be a URL (${protocols.join(' or ')})`,
-    )
-    .optional();
+const optionalUrl = (protocols: string[]) => envUrl(protocols).optional();
 
-const intInRange = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
-
+// Core variables; each provider contributes its own (WHOOP_*: providers/whoop/index.ts).
 export const envSchema = z.object({
+  ...whoopConfigSchema.shape,
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   TEMPORAL_ADDRESS: z
     .string()
@@ -37,13 +17,6 @@ export const envSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('wearhouse'),
-  WHOOP_API_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/developer'),
-  WHOOP_TOKEN_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/token'),
-  WHOOP_AUTH_URL: optionalUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/auth'),
-  WHOOP_CLIENT_ID: z.string().trim().min(1).optional(),
-  WHOOP_CLIENT_SECRET: z.string().trim().min(1).optional(),
-  WHOOP_REQUESTS_PER_MINUTE: intInRange(1, 10_000, 100),
-  WHOOP_REQUESTS_PER_DAY: intInRange(1, 10_000_000, 10_000),
   TOKEN_ENCRYPTION_KEY: z
     .string()
     .trim()

@@ -1,6 +1,7 @@
 // WHOOP v2 as a ProviderApi, and the environment it is configured from.
 import { z } from 'zod';
 import { providerCatalog } from '../catalog.ts';
+import { envInt, envUrl } from '../env.ts';
 import { ProviderError } from '../errors.ts';
 import type { Page, ProviderApi, RequestStats } from '../types.ts';
 import { createWhoopClient, type WhoopClient, type WhoopClientOptions } from './client.ts';
@@ -43,36 +44,14 @@ export function createWhoopProvider(options: WhoopClientOptions): WhoopProvider 
   };
 }
 
-const httpUrl = (fallback: string) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .refine((value) => {
-      try {
-        return ['http:', 'https:'].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be an http(s) URL')
-    .default(fallback);
-
-const wholeNumber = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
-
 /** WHOOP's environment variables (DESIGN.md, Configuration), for the config loader to merge. */
 export const whoopConfigSchema = z.object({
-  WHOOP_API_URL: httpUrl('https://api.prod.whoop.com/developer'),
-  WHOOP_TOKEN_URL: httpUrl('https://api.prod.whoop.com/oauth/oauth2/token'),
+  WHOOP_API_URL: envUrl(['https:', 'http:']).default('https://api.prod.whoop.com/developer'),
+  WHOOP_TOKEN_URL: envUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/token'),
+  WHOOP_AUTH_URL: envUrl(['https:', 'http:']).default('https://api.prod.whoop.com/oauth/oauth2/auth'),
   WHOOP_CLIENT_ID: z.string().trim().min(1).optional(),
   WHOOP_CLIENT_SECRET: z.string().trim().min(1).optional(),
-  WHOOP_REQUESTS_PER_MINUTE: wholeNumber(1, 10_000, 100),
-  WHOOP_REQUESTS_PER_DAY: wholeNumber(1, 10_000_000, 10_000),
+  WHOOP_REQUESTS_PER_MINUTE: envInt(1, 10_000, 100),
+  WHOOP_REQUESTS_PER_DAY: envInt(1, 10_000_000, 10_000),
 });
 export type WhoopConfig = z.output<typeof whoopConfigSchema>;
