@@ -1,7 +1,10 @@
-// Every dashboard panel's SQL, expanded as Grafana expands it, run as the Grafana role on a
-// seeded year of data: it must succeed, return rows for the range and, for time series, a `time`
-// column sorted ascending (what Grafana's long-to-wide conversion demands). Also: the role's
-// limits, the views' index use, the alert queries, and that the checker rejects broken panels.
+// Every dashboard panel's SQL, expanded as Grafana expands it, run as the Grafana role on a year of
+// data that real backfills stored (test/support/panel-backfill.ts: the sandbox over HTTP, the real
+// worker and Temporal, with injected faults, a coverage gap, deletions, a stale connection and a
+// backfill still running): it must succeed, return rows for the range and, for time series, a
+// `time` column sorted ascending (what Grafana's long-to-wide conversion demands). Some panels are
+// compared with what the sandbox served. Also: the role's limits, the views' index use, the alert
+// queries, and that the checker rejects broken panels.
 import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,25 +16,28 @@ import {
   panelIntervalMs,
 } from '../grafana/macros.ts';
 import { renderDashboards } from '../grafana/src/dashboards.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { type SeedSummary, seedRecords } from './support/seed-records.ts';
+import { backfillPanelData, type PanelData } from './support/panel-backfill.ts';
+import { recoveryByDay, type Stages, sleepStagesByDay, workoutsBySport } from './support/sandbox-expected.ts';
 
 const DAY = 86_400_000;
-const targets = [...renderDashboards().values()].flatMap((json) => collectDashboardTargets(JSON.parse(json)));
+/** Only targets on the project's Postgres datasource run SQL (others, e.g. Prometheus, are skipped). */
+const POSTGRES_UID = 'wearhouse-postgres';
+const sqlTargets = [...renderDashboards().values()].flatMap((json) =>
+  collectDashboardTargets(JSON.parse(json)),
+);
+const targets = sqlTargets.filter((t) => t.datasourceUid === POSTGRES_UID);
 
-let db: TestDatabase;
+let data: PanelData;
 let grafana: postgres.Sql;
-let seed: SeedSummary;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  seed = await seedRecords(db.sql);
-  grafana = postgres(db.grafanaUrl, { max: 4, onnotice: () => {} });
+  data = await backfillPanelData();
+  grafana = postgres(data.stack.db.grafanaUrl, { max: 4, onnotice: () => {} });
 });
 
 afterAll(async () => {
   await grafana?.end();
-  await db?.close();
+  await data?.close();
 });
 
 interface CheckResult {
@@ -39,25 +45,30 @@ interface CheckResult {
   columns: string[];
 }
 
-/** Runs one target as Grafana would for the seeded range and all users; throws what is wrong. */
-async function checkTarget(target: PanelTarget, users: string[] = seed.users): Promise<CheckResult> {
-  const to = seed.to;
+/** Expands a target as Grafana would for the backfilled range and runs it as the Grafana role. */
+async function runTarget(target: PanelTarget, users: string[]) {
+  const to = data.to;
   // A panel's relative time override ("90d") queries that much before the range's end.
-  const from = target.timeFrom ? new Date(to.getTime() - durationMs(target.timeFrom)) : seed.from;
+  const from = target.timeFrom ? new Date(to.getTime() - durationMs(target.timeFrom)) : data.from;
+  const sql = expandPanelSql(target.rawSql, {
+    from,
+    to,
+    intervalMs: panelIntervalMs(from, to),
+    variables: { user: users },
+  });
+  // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
+  const rows = await grafana.unsafe(sql).simple();
+  return { sql, rows, columns: rows.columns.map((c) => c.name) };
+}
+
+/** Runs one target for the backfilled range and all users; throws what is wrong. */
+async function checkTarget(target: PanelTarget, users: string[] = data.users): Promise<CheckResult> {
   // A repeated panel is one copy per value, each seeing that value alone.
   const selections = target.repeat ? users.map((u) => [u]) : [users];
   let result: CheckResult = { rows: 0, columns: [] };
   for (const selection of selections) {
-    const sql = expandPanelSql(target.rawSql, {
-      from,
-      to,
-      intervalMs: panelIntervalMs(from, to),
-      variables: { user: selection },
-    });
-    // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
-    const rows = await grafana.unsafe(sql).simple();
-    const columns = rows.columns.map((c) => c.name);
-    if (rows.length === 0) throw new Error(`no rows for ${selection.join(',')} in the seeded range:\n${sql}`);
+    const { sql, rows, columns } = await runTarget(target, selection);
+    if (rows.length === 0) throw new Error(`no rows for ${selection.join(',')} in the range:\n${sql}`);
     if (target.format === 'time_series') checkSeries(rows, columns, sql);
     result = { rows: result.rows + rows.length, columns };
   }
@@ -97,6 +108,8 @@ function durationMs(text: string): number {
 describe('every panel of every dashboard', () => {
   it('has targets to check', () => {
     expect(targets.length).toBeGreaterThan(40);
+    // A SQL target without a datasource would be skipped here unnoticed.
+    expect(sqlTargets.filter((t) => t.datasourceUid === undefined)).toEqual([]);
   });
 
   it.each(targets.map((t) => [`${t.dashboard} / ${t.panelTitle} / ${t.refId}`, t] as const))(
@@ -107,6 +120,104 @@ describe('every panel of every dashboard', () => {
       if (target.format === 'time_series') expect(result.columns).toContain('time');
     },
   );
+});
+
+/** The target of a panel, by dashboard and panel title. */
+function panel(dashboard: string, title: string): PanelTarget {
+  const found = targets.find((t) => t.dashboard === dashboard && t.panelTitle === title);
+  if (!found) throw new Error(`no panel "${title}" in ${dashboard}`);
+  return found;
+}
+
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+const dayOf = (time: unknown) => isoDay(new Date(epochMs(time) as number));
+/** Days strictly inside the range: where the range cuts the first and last day is not compared. */
+const inside = (day: string) => day > isoDay(data.from) && day < isoDay(data.to);
+
+describe('panels show what the sandbox served and what the runs did', () => {
+  it('Recovery score: each day, the mean score of the recoveries of that day', async () => {
+    const user = data.users[0] as string;
+    const { rows } = await runTarget(panel('Recovery', 'Recovery score'), [user]);
+    const shown = rows.map((r) => [dayOf(r.time), Number(r.value)] as const).filter(([d]) => inside(d));
+    const served = [...recoveryByDay(data.stack.sandbox.control, user)].filter(([d]) => inside(d));
+    expect(served.length).toBeGreaterThan(350);
+    expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(served));
+  });
+
+  it('Sleep stages and hours asleep: each night, the stage sums of the sleeps the sandbox served', async () => {
+    const user = data.users[0] as string;
+    const { rows } = await runTarget(panel('Sleep', 'Sleep stages: $user'), [user]);
+    const shown = new Map<string, Stages>(
+      rows
+        .filter((r) => r.light !== null && inside(dayOf(r.time)))
+        .map((r) => [
+          dayOf(r.time),
+          {
+            deep: Number(r['deep (slow wave)']),
+            rem: Number(r.REM),
+            light: Number(r.light),
+            awake: Number(r.awake),
+          },
+        ]),
+    );
+    const served = new Map(
+      [...sleepStagesByDay(data.stack.sandbox.control, user)].filter(([d]) => inside(d)),
+    );
+    expect(served.size).toBeGreaterThan(350);
+    expect([...shown.keys()].sort()).toEqual([...served.keys()].sort());
+    for (const [day, stages] of served)
+      for (const stage of ['deep', 'rem', 'light', 'awake'] as const)
+        expect(shown.get(day)?.[stage], `${day} ${stage}`).toBeCloseTo(stages[stage], 9);
+    // Hours asleep are the three sleep stages, awake time excluded.
+    const asleep = await runTarget(panel('Sleep', 'Mean hours asleep'), [user]);
+    for (const row of asleep.rows.filter((r) => inside(dayOf(r.time)))) {
+      const stages = served.get(dayOf(row.time));
+      expect(Number(row.value), dayOf(row.time)).toBeCloseTo(
+        (stages?.deep ?? Number.NaN) + (stages?.rem ?? 0) + (stages?.light ?? 0),
+        9,
+      );
+    }
+  });
+
+  it('Workouts by sport: the workouts the sandbox served in the range, live ones only', async () => {
+    const user = data.users[0] as string;
+    const { rows } = await runTarget(panel('Strain & workouts', 'Workouts by sport'), [user]);
+    const served = workoutsBySport(data.stack.sandbox.control, user, data.from, data.to);
+    expect(rows.map((r) => r.sport).sort()).toEqual([...served.keys()].sort());
+    for (const row of rows) {
+      const expected = served.get(row.sport as string);
+      expect(Number(row.workouts), row.sport as string).toBe(expected?.workouts);
+      expect(Number(row.hours), row.sport as string).toBeCloseTo(expected?.hours ?? Number.NaN, 9);
+    }
+  });
+
+  it('Pipeline health: failures by class, the gap, quarantine, deletions, staleness, the running backfill', async () => {
+    const rowsOf = async (title: string) =>
+      (await runTarget(panel('Pipeline health', title), data.users)).rows;
+    const classes = (await rowsOf('Failures by class')).map((r) => r.class);
+    expect(classes).toEqual(expect.arrayContaining(['RateLimited', 'ProviderUnavailable']));
+    // The widest gap is the span no backfill covered; the others are the seconds since the last one.
+    const [widest] = await rowsOf('Coverage gaps');
+    expect(widest).toMatchObject({
+      user: data.gap.userId,
+      kind: data.gap.kind,
+      'gap from': data.gap.start,
+      'gap to': data.gap.end,
+    });
+    // Malformed records were served during one backfill of the second user only.
+    const quarantined = await rowsOf('Quarantined records');
+    expect(quarantined.length).toBeGreaterThan(0);
+    expect(new Set(quarantined.map((r) => r.user))).toEqual(new Set([data.users[1]]));
+    const outcomes = await rowsOf('Upserts by outcome');
+    const total = (column: string) => outcomes.reduce((sum, r) => sum + Number(r[column] ?? 0), 0);
+    expect(total('deleted')).toBe(data.deleted.length);
+    expect(total('updated')).toBeGreaterThan(0);
+    expect(total('quarantined')).toBe(quarantined.reduce((sum, r) => sum + Number(r.records), 0));
+    expect(await rowsOf('Stale connections')).toEqual([{ stale: '1' }]);
+    const running = await rowsOf('Running backfills and syncs');
+    expect(new Set(running.map((r) => r.workflow))).toEqual(new Set([data.running.workflowId]));
+    expect(running.every((r) => r.user === data.users[1])).toBe(true);
+  });
 });
 
 describe('the checker rejects broken panels', () => {
@@ -153,8 +264,8 @@ describe('the checker rejects broken panels', () => {
 
   it('a hostile $user value stays a literal: the panel runs and matches nobody', async () => {
     const sql = expandPanelSql(base.rawSql, {
-      from: seed.from,
-      to: seed.to,
+      from: data.from,
+      to: data.to,
       intervalMs: DAY,
       variables: { user: ["x') or 1=1 --"] },
     });
@@ -165,7 +276,9 @@ describe('the checker rejects broken panels', () => {
 describe('the Grafana role', () => {
   it('cannot read connections (tokens), only connection_status', async () => {
     await expect(grafana`select * from connections`).rejects.toThrow(/permission denied/);
-    expect((await grafana`select provider, user_id, status from connection_status`).length).toBe(2);
+    expect((await grafana`select provider, user_id, status from connection_status`).length).toBe(
+      data.users.length,
+    );
   });
 
   it('cannot write records', async () => {
@@ -189,7 +302,7 @@ describe('the Grafana role', () => {
       const plan = await grafana.begin(async (tx) => {
         // With sequential scans priced out, a Seq Scan left in the plan means no index fits.
         await tx`set local enable_seqscan = off`;
-        return tx.unsafe(`explain select * from ${view} where user_id in ('alice')`);
+        return tx.unsafe(`explain select * from ${view} where user_id in ('${data.users[0]}')`);
       });
       const text = plan.map((row) => Object.values(row)[0]).join('\n');
       expect(text, view).not.toMatch(/Seq Scan on records/);
@@ -200,13 +313,13 @@ describe('the Grafana role', () => {
 
 describe('views', () => {
   it('hide soft-deleted records and give recoveries the day of their cycle', async () => {
-    const [deleted] =
-      await db.sql`select source_id from records where deleted_at is not null and kind = 'workout'`;
+    const [deleted] = await data.stack.db
+      .sql`select source_id from records where deleted_at is not null and kind = 'workout'`;
     expect(deleted).toBeDefined();
     expect(
       await grafana`select 1 from workouts where source_id = ${deleted?.source_id as string}`,
     ).toHaveLength(0);
-    // Half the seeded recoveries have no times of their own: each still gets its cycle's day.
+    // WHOOP recoveries have no times of their own: each gets its cycle's day and start.
     const rows = await grafana`
       select r.day = c.day as same_day, r.start_at = c.start_at as same_start
       from recoveries r join cycles c using (provider, user_id)
@@ -242,8 +355,8 @@ describe('provisioned alert rules', () => {
     for (const rule of rules) {
       for (const query of rule.data.filter((d) => d.datasourceUid === 'wearhouse-postgres')) {
         const sql = expandPanelSql(query.model.rawSql as string, {
-          from: new Date(seed.to.getTime() - 600_000),
-          to: seed.to,
+          from: new Date(data.to.getTime() - 600_000),
+          to: data.to,
           intervalMs: 60_000,
           variables: {},
         });
@@ -252,8 +365,10 @@ describe('provisioned alert rules', () => {
     }
     const stale = results.get('wearhouse-connection-stale') ?? [];
     const hours = Object.fromEntries(stale.map((r) => [r.user_id, Number(r.hours_since_success)]));
-    expect(hours.bob).toBeGreaterThan(2);
-    expect(hours.alice).toBeLessThan(2);
+    const [freshUser, staleUser] = data.users as [string, string];
+    // The stale user's ledger was moved 3 hours back (the one synthetic step of the data).
+    expect(hours[staleUser]).toBeGreaterThan(2);
+    expect(hours[freshUser]).toBeLessThan(2);
     expect(results.get('wearhouse-connection-reauth')).toEqual([]);
   });
 });
