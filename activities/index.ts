@@ -3,9 +3,21 @@ import type { ProviderApi } from '../providers/types.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import type { Logger } from '../worker/logger.ts';
+import type { RunCounts } from './counts.ts';
 import { createPlanActivities } from './plan.ts';
-import { createSyncWindow, type SyncWindowDeps } from './sync-window.ts';
-import { createTokenManager } from './tokens.ts';
+import { createSyncWindow } from './sync-window.ts';
+import { createTokenManager, type RefreshOutcome } from './tokens.ts';
+
+export type { RefreshOutcome };
+
+/** What activities report for metrics (worker/metrics.ts implements it on Temporal's meter). */
+export interface ActivityMetrics {
+  /** Every batch of counts the run ledger gets: each stored page, a window's close, a failed attempt. */
+  counts(event: { provider: string; kind: string; counts: Partial<RunCounts> }): void;
+  /** A sync attempt failed with this class (the Temporal failure type). */
+  failed(event: { provider: string; kind: string; errorClass: string }): void;
+  tokenRefresh(event: { provider: string; outcome: RefreshOutcome }): void;
+}
 
 export interface ActivityDeps {
   sql: Sql;
@@ -15,7 +27,7 @@ export interface ActivityDeps {
   rescoreLookbackDays?: number;
   /** Pauses the connection's sync schedule when its grant is revoked. */
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
-  onPageStored?: SyncWindowDeps['onPageStored'];
+  metrics?: ActivityMetrics;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -23,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     sql: deps.sql,
     cipher: deps.cipher,
     onReauthRequired: deps.onReauthRequired,
+    onRefresh: deps.metrics?.tokenRefresh,
   });
   return {
     ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
@@ -31,7 +44,7 @@ export function createActivities(deps: ActivityDeps) {
       providers: deps.providers,
       tokens,
       logger: deps.logger,
-      onPageStored: deps.onPageStored,
+      metrics: deps.metrics,
     }),
   };
 }

@@ -11,6 +11,8 @@ import { closeRun, openRun, updateRunCounts } from '../store/runs.ts';
 import type { Logger } from '../worker/logger.ts';
 import { addCounts, emptyCounts, type RunCounts } from './counts.ts';
 import { messageOf, toApplicationFailure } from './failures.ts';
+import type { ActivityMetrics } from './index.ts';
+import { windowLogFields } from './log-fields.ts';
 import type { TokenManager } from './tokens.ts';
 import type { SyncWindowInput, WindowResult } from './types.ts';
 
@@ -27,8 +29,7 @@ export interface SyncWindowDeps {
   providers: ReadonlyMap<string, ProviderApi>;
   tokens: TokenManager;
   logger: Logger;
-  /** Called once per stored page, for metrics. */
-  onPageStored?: (event: { provider: string; kind: string; counts: Partial<RunCounts> }) => void;
+  metrics?: ActivityMetrics;
 }
 
 export function createSyncWindow(deps: SyncWindowDeps) {
@@ -53,11 +54,13 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       runId: workflowRunId,
       activity: info.activityType,
       attempt: info.attempt,
-      userId: input.userId,
-      provider: input.provider,
-      kind,
-      window: `${input.window.start}/${input.window.end}`,
+      ...windowLogFields(input),
     });
+    // Metrics see exactly the counts the ledger row gets, when it gets them.
+    const counted = (counts: Partial<RunCounts>) => {
+      addCounts(attempt, counts);
+      deps.metrics?.counts({ provider: input.provider, kind, counts });
+    };
     const runRow = await openRun(deps.sql, {
       workflowId,
       runId: workflowRunId,
@@ -126,8 +129,7 @@ export function createSyncWindow(deps: SyncWindowDeps) {
         // Counted only once the page is committed, so a failed commit is not counted twice on retry.
         takeRequestStats();
         addCounts(progress.counts, pageCounts);
-        addCounts(attempt, pageCounts);
-        deps.onPageStored?.({ provider: input.provider, kind, counts: pageCounts });
+        counted(pageCounts);
         progress.cursor = page.nextCursor;
         progress.done = !page.nextCursor;
         context.heartbeat(snapshot());
@@ -152,13 +154,14 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       });
       const finalCounts = { deleted, ...takeRequestStats() };
       addCounts(progress.counts, finalCounts);
-      addCounts(attempt, finalCounts);
+      counted(finalCounts);
       await closeRun(deps.sql, runRow, { status: 'completed', counts: attempt });
       log.info({ ...attempt }, 'window stored');
       return { kind, ...progress.counts };
     } catch (error) {
       const failure = toApplicationFailure(error);
-      addCounts(attempt, takeRequestStats());
+      counted(takeRequestStats());
+      deps.metrics?.failed({ provider: input.provider, kind, errorClass: failure.type ?? 'InternalError' });
       await closeRun(deps.sql, runRow, {
         status: 'failed',
         counts: attempt,

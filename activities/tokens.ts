@@ -11,6 +11,13 @@ import type { Sql } from '../store/db.ts';
 /** Refresh this long before expiry, so a page never starts with a token about to lapse. */
 const REFRESH_AHEAD_MS = 2 * 60_000;
 
+/**
+ * What a refresh came to: `refreshed` (a new pair committed), `reused` (another process refreshed
+ * while this one waited for the lock, so its pair is used and no refresh token spent), `rejected`
+ * (the provider refused the refresh token: reauth required), `failed` (transient: retried later).
+ */
+export type RefreshOutcome = 'refreshed' | 'reused' | 'rejected' | 'failed';
+
 export interface AccessToken {
   value: string;
   version: number;
@@ -31,6 +38,8 @@ export function createTokenManager(deps: {
   sql: Sql;
   cipher: TokenCipher;
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
+  /** For metrics: once per refresh that called the provider or found a pair another process just got. */
+  onRefresh?: (event: { provider: string; outcome: RefreshOutcome }) => void;
 }): TokenManager {
   const { sql, cipher } = deps;
 
@@ -40,8 +49,11 @@ export function createTokenManager(deps: {
     stats: RequestStats,
     isStillCurrent: (version: number, expiresAt: Date | null) => boolean,
   ): Promise<AccessToken> {
+    // Outcomes are reported after the transaction, so `refreshed` means the new pair is committed.
+    let outcome: RefreshOutcome | undefined;
+    const report = (final: RefreshOutcome) => deps.onRefresh?.({ provider: provider.name, outcome: final });
     try {
-      return await sql.begin(async (tx) => {
+      const token = await sql.begin(async (tx) => {
         await tx`set local lock_timeout = '60s'`;
         const row = await getConnection(tx, provider.name, userId, { forUpdate: true });
         if (!row)
@@ -50,6 +62,7 @@ export function createTokenManager(deps: {
         const { accessToken, refreshToken } = decryptTokens(cipher, row);
         // Someone refreshed while we waited for the lock: use theirs, do not spend the new refresh token.
         if (accessToken && !isStillCurrent(row.token_version, row.access_expires_at)) {
+          outcome = 'reused';
           return { value: accessToken, version: row.token_version };
         }
         if (!refreshToken) {
@@ -58,12 +71,19 @@ export function createTokenManager(deps: {
             'reauth_required',
           );
         }
+        outcome = 'failed';
         const tokens = await provider.refreshTokens(refreshToken, stats);
         await saveTokens(tx, cipher, provider.name, userId, tokens, { refreshed: true });
+        outcome = 'refreshed';
         return { value: tokens.accessToken, version: row.token_version + 1 };
       });
+      if (outcome) report(outcome);
+      return token;
     } catch (error) {
-      if (error instanceof ProviderError && error.errorClass === 'reauth_required') {
+      const rejected = error instanceof ProviderError && error.errorClass === 'reauth_required';
+      // A refresh was attempted only if the provider was called; a connection already marked is not one.
+      if (outcome) report(rejected ? 'rejected' : 'failed');
+      if (rejected) {
         const reason = `refresh rejected by ${provider.name}: ${error.message}`;
         await markConnection(sql, provider.name, userId, 'reauth_required', reason);
         await deps.onReauthRequired?.(provider.name, userId, reason);

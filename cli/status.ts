@@ -1,5 +1,19 @@
-// `wearhouse status`: connections, last success, lag, coverage and recent errors — as a table or JSON.
+// `wearhouse status`: connections, last success, lag, coverage, recent errors and each kind's
+// freshness — as a table or JSON.
 import type { Sql } from '../store/db.ts';
+
+/** One kind of one connection, from the pipeline_freshness view. */
+export interface KindFreshness {
+  kind: string;
+  last_success: Date | null;
+  lag_minutes: number | null;
+  /** A sync activity of this kind is running now (a backfill window or an incremental sync). */
+  running: boolean;
+  /** Its most recent finished attempt failed (a later success clears it). */
+  failing: boolean;
+  /** Class of its most recent failure, however old. */
+  last_error_class: string | null;
+}
 
 export interface StatusRow {
   provider: string;
@@ -11,10 +25,11 @@ export interface StatusRow {
   covered_days: number;
   failures_24h: number;
   last_error: string | null;
+  kinds: KindFreshness[];
 }
 
 export async function loadStatus(sql: Sql, userId?: string): Promise<StatusRow[]> {
-  return sql<StatusRow[]>`
+  const rows = await sql<Omit<StatusRow, 'kinds'>[]>`
     select c.provider, c.user_id, c.status,
       ok.last_success,
       (extract(epoch from now() - ok.last_success) / 60)::int as lag_minutes,
@@ -40,6 +55,20 @@ export async function loadStatus(sql: Sql, userId?: string): Promise<StatusRow[]
         and s.started_at > now() - interval '24 hours') f on true
     where ${userId ?? null}::text is null or c.user_id = ${userId ?? null}
     order by c.user_id, c.provider`;
+  // The view Grafana's freshness table reads, so the CLI and the dashboard agree.
+  const kinds = await sql<(KindFreshness & { provider: string; user_id: string })[]>`
+    select provider, user_id, kind, last_success_at as last_success,
+      round(sync_lag_min)::int as lag_minutes, running,
+      coalesce(last_failure_at > last_success_at, last_failure_at is not null) as failing, last_error_class
+    from pipeline_freshness
+    where ${userId ?? null}::text is null or user_id = ${userId ?? null}
+    order by provider, user_id, kind`;
+  return rows.map((row) => ({
+    ...row,
+    kinds: kinds
+      .filter((k) => k.provider === row.provider && k.user_id === row.user_id)
+      .map(({ provider: _p, user_id: _u, ...k }) => k),
+  }));
 }
 
 export async function printStatus(sql: Sql, options: { userId?: string; json: boolean }): Promise<void> {
@@ -58,6 +87,7 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
     status: r.status,
     'last success': r.last_success ? r.last_success.toISOString().slice(0, 19).replace('T', ' ') : 'never',
     lag: r.lag_minutes === null ? '-' : `${r.lag_minutes} min`,
+    'kinds (lag)': r.kinds.map(kindCell).join(' '),
     records: String(r.records),
     'covered days': String(r.covered_days),
     'failures 24h': String(r.failures_24h),
@@ -73,4 +103,16 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
   process.stdout.write(
     `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((row) => line(headers.map((h) => row[h])))].join('\n')}\n`,
   );
+}
+
+/** `sleep 12m`, `cycle never`, `workout 3m*` (running now), `recovery 40m!` (its last attempt failed). */
+export function kindCell(k: KindFreshness): string {
+  const lag = k.lag_minutes === null ? 'never' : formatMinutes(k.lag_minutes);
+  return `${k.kind} ${lag}${k.running ? '*' : ''}${k.failing ? '!' : ''}`;
+}
+
+function formatMinutes(minutes: number): string {
+  if (minutes < 120) return `${minutes}m`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)}h`;
+  return `${Math.round(minutes / 1440)}d`;
 }

@@ -88,19 +88,32 @@ export async function quarantineRecords(
   workflowId: string | null,
 ): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    fingerprint: createHash('sha256')
-      .update(JSON.stringify([provider, userId, r.kind, r.sourceId ?? r.payload, r.reason]))
-      .digest('hex'),
-    kind: r.kind,
-    source_id: r.sourceId,
-    reason: r.reason,
-    payload: r.payload === undefined ? null : r.payload,
-  }));
+  // One page can hold the same bad record twice: one row with the number of sightings, as Postgres
+  // will not update a row twice in one statement.
+  const rows = new Map<string, Record<string, unknown> & { seen_count: number }>();
+  for (const r of records) {
+    const fingerprint = createHash('sha256')
+      // The payload too: two different bad records that share a (broken) id are two rows, and a
+      // bad record whose payload changed is kept as it is now; the same one met again is one row.
+      .update(JSON.stringify([provider, userId, r.kind, r.sourceId, r.reason, r.payload]))
+      .digest('hex');
+    const seen = rows.get(fingerprint);
+    if (seen) seen.seen_count++;
+    else
+      rows.set(fingerprint, {
+        fingerprint,
+        kind: r.kind,
+        source_id: r.sourceId,
+        reason: r.reason,
+        payload: r.payload === undefined ? null : r.payload,
+        seen_count: 1,
+      });
+  }
   await sql`
-    insert into quarantine (fingerprint, provider, user_id, kind, source_id, reason, payload, workflow_id)
-    select fingerprint, ${provider}, ${userId}, kind, source_id, reason, payload, ${workflowId}
-    from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
-      as x(fingerprint text, kind text, source_id text, reason text, payload jsonb)
-    on conflict (fingerprint) do update set seen_count = quarantine.seen_count + 1, last_seen_at = now()`;
+    insert into quarantine (fingerprint, provider, user_id, kind, source_id, reason, payload, workflow_id, seen_count)
+    select fingerprint, ${provider}, ${userId}, kind, source_id, reason, payload, ${workflowId}, seen_count
+    from jsonb_to_recordset(${sql.json([...rows.values()] as never)}::jsonb)
+      as x(fingerprint text, kind text, source_id text, reason text, payload jsonb, seen_count int)
+    on conflict (fingerprint) do update set
+      seen_count = quarantine.seen_count + excluded.seen_count, last_seen_at = now()`;
 }

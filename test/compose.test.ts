@@ -1,13 +1,16 @@
-// docker-compose.yml, the Dockerfile, .env.example and Grafana's provisioning agree with each other
-// and with the repository: services, healthchecks, start order, volumes, mounts and the datasource
-// uid every dashboard and alert uses. (Starting the stack needs Docker; this checks its wiring.)
+// docker-compose.yml, the Dockerfile, .env.example, Prometheus' config and Grafana's provisioning
+// agree with each other and with the repository: services, healthchecks, start order, volumes,
+// mounts, the scrape target and the datasource uids every dashboard and alert uses. (Starting the
+// stack needs Docker; this checks its wiring.)
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { collectDashboardTargets } from '../grafana/macros.ts';
+import { DATASOURCE_UID } from '../grafana/src/common.ts';
 import { renderDashboards } from '../grafana/src/dashboards.ts';
-import { envSchema } from '../worker/config.ts';
+import { PROMETHEUS_UID } from '../grafana/src/worker.ts';
+import { envSchema, loadConfig } from '../worker/config.ts';
 
 const repo = new URL('../', import.meta.url);
 const text = (path: string) => readFile(new URL(path, repo), 'utf8');
@@ -35,8 +38,8 @@ const mounts = (name: string) =>
   });
 
 describe('docker-compose.yml', () => {
-  it('has the four long-running services, each with a healthcheck', () => {
-    for (const name of ['postgres', 'temporal', 'grafana', 'worker']) {
+  it('has the five long-running services, each with a healthcheck', () => {
+    for (const name of ['postgres', 'temporal', 'grafana', 'prometheus', 'worker']) {
       expect(compose.services, name).toHaveProperty(name);
       expect(service(name).healthcheck?.test.length ?? 0, name).toBeGreaterThan(1);
     }
@@ -44,12 +47,15 @@ describe('docker-compose.yml', () => {
     expect(service('postgres').healthcheck?.test.join(' ')).toContain('pg_isready');
     expect(service('grafana').image).toMatch(/^grafana\/grafana-oss:/);
     expect(service('grafana').healthcheck?.test.join(' ')).toContain('/api/health');
+    expect(service('prometheus').image).toMatch(/^prom\/prometheus:v\d/);
+    expect(service('prometheus').healthcheck?.test.join(' ')).toContain('/-/ready');
   });
 
   it('starts services in order: databases healthy, migrations done', () => {
     expect(service('grafana').depends_on).toMatchObject({
       postgres: { condition: 'service_healthy' },
       migrate: { condition: 'service_completed_successfully' },
+      prometheus: { condition: 'service_healthy' },
     });
     expect(service('worker').depends_on).toMatchObject({
       postgres: { condition: 'service_healthy' },
@@ -76,6 +82,20 @@ describe('docker-compose.yml', () => {
     });
     expect(mounts('temporal')).toContainEqual({ source: 'temporal-data', target: '/data' });
     expect(mounts('grafana')).toContainEqual({ source: 'grafana-data', target: '/var/lib/grafana' });
+    expect(mounts('prometheus')).toContainEqual({ source: 'prometheus-data', target: '/prometheus' });
+  });
+
+  it('runs Prometheus on a config from the repository that scrapes every worker on its metrics port', async () => {
+    const config = '/etc/prometheus/prometheus.yml';
+    expect(mounts('prometheus')).toContainEqual({ source: './prometheus/prometheus.yml', target: config });
+    expect(service('prometheus').command).toContain(`--config.file=${config}`);
+    expect(service('prometheus').command).toContain('--storage.tsdb.path=/prometheus');
+    const { scrape_configs: jobs } = await yamlFile('prometheus/prometheus.yml');
+    const job = jobs.find((j: { job_name: string }) => j.job_name === 'wearhouse-worker');
+    // One target per replica of the worker service, on the port the worker serves /metrics on.
+    const port = loadConfig({}).METRICS_PORT;
+    expect(job.dns_sd_configs).toEqual([expect.objectContaining({ names: ['worker'], type: 'A', port })]);
+    expect(service('worker').environment?.METRICS_PORT).toBe(`\${METRICS_PORT:-${port}}`);
   });
 
   it('mounts Grafana provisioning and dashboards from paths that exist in the repository', async () => {
@@ -137,42 +157,87 @@ describe('.env.example', () => {
 });
 
 describe('Grafana provisioning', () => {
-  it('names one datasource uid, used by every dashboard target, variable and alert query', async () => {
+  it('names the Postgres and the Prometheus datasource by the uids the dashboards use', async () => {
     const { datasources } = await yamlFile('grafana/provisioning/datasources/wearhouse.yml');
-    expect(datasources).toHaveLength(1);
-    const ds = datasources[0];
-    expect(ds).toMatchObject({
+    expect(datasources.map((d: { uid: string }) => d.uid)).toEqual([DATASOURCE_UID, PROMETHEUS_UID]);
+    const [pg, prom] = datasources;
+    expect(pg).toMatchObject({
       uid: 'wearhouse-postgres',
       type: 'grafana-postgresql-datasource',
       url: 'postgres:5432',
       user: 'wearhouse_grafana',
+      isDefault: true,
       jsonData: { database: 'wearhouse', sslmode: 'disable', timescaledb: false },
       secureJsonData: { password: '$GRAFANA_DB_PASSWORD' },
     });
-    expect(ds.jsonData.postgresVersion).toBeGreaterThanOrEqual(1200);
+    expect(pg.jsonData.postgresVersion).toBeGreaterThanOrEqual(1200);
     // The password variable reaches the Grafana container, and the database is the one compose creates.
     expect(service('grafana').environment).toHaveProperty('GRAFANA_DB_PASSWORD');
-    expect(service('postgres').environment?.POSTGRES_DB).toBe(ds.jsonData.database);
+    expect(service('postgres').environment?.POSTGRES_DB).toBe(pg.jsonData.database);
+    // Prometheus at its compose service name and port, queried no finer than it scrapes.
+    const { global } = await yamlFile('prometheus/prometheus.yml');
+    expect(prom).toMatchObject({
+      uid: 'wearhouse-prometheus',
+      type: 'prometheus',
+      url: 'http://prometheus:9090',
+    });
+    expect(prom.isDefault).toBe(false);
+    expect(prom.jsonData.timeInterval).toBe(global.scrape_interval);
+    expect(service('prometheus').healthcheck?.test.join(' ')).toContain('127.0.0.1:9090');
+  });
 
+  it('every dashboard target, variable and alert query uses the datasource its query language needs', async () => {
+    let sql = 0;
+    let promql = 0;
     for (const json of renderDashboards().values()) {
       const model = JSON.parse(json);
-      for (const target of collectDashboardTargets(model))
-        expect(target.datasourceUid, target.panelTitle).toBe(ds.uid);
-      for (const variable of model.templating.list)
-        expect(variable.datasource?.uid, variable.name).toBe(ds.uid);
+      for (const target of collectDashboardTargets(model)) {
+        expect(target.datasourceUid, target.panelTitle).toBe(DATASOURCE_UID);
+        sql++;
+      }
+      for (const target of prometheusTargets(model)) {
+        expect(target.datasource?.uid, target.expr).toBe(PROMETHEUS_UID);
+        promql++;
+      }
+      for (const variable of model.templating?.list ?? [])
+        expect(variable.datasource?.uid, variable.name).toBe(DATASOURCE_UID);
     }
+    expect(sql).toBeGreaterThan(40);
+    expect(promql).toBeGreaterThan(10);
+
     const alerting = await yamlFile('grafana/provisioning/alerting/wearhouse.yml');
+    const uids = new Set<string>();
     for (const rule of alerting.groups.flatMap((g: { rules: unknown[] }) => g.rules)) {
-      const uids = rule.data.map((d: { datasourceUid: string }) => d.datasourceUid);
-      expect(uids, rule.uid).toContain(ds.uid);
-      expect(
-        uids.filter((u: string) => u !== ds.uid && u !== '__expr__'),
-        rule.uid,
-      ).toEqual([]);
+      const queries = rule.data.filter((d: { datasourceUid: string }) => d.datasourceUid !== '__expr__');
+      expect(queries.length, rule.uid).toBeGreaterThan(0);
+      for (const query of queries) {
+        uids.add(query.datasourceUid);
+        if (query.datasourceUid === DATASOURCE_UID)
+          expect(typeof query.model.rawSql, rule.uid).toBe('string');
+        else if (query.datasourceUid === PROMETHEUS_UID)
+          expect(typeof query.model.expr, rule.uid).toBe('string');
+        else expect.fail(`${rule.uid} queries an unknown datasource ${query.datasourceUid}`);
+      }
       expect(
         rule.data.map((d: { refId: string }) => d.refId),
         rule.uid,
       ).toContain(rule.condition);
     }
+    expect([...uids].sort()).toEqual([DATASOURCE_UID, PROMETHEUS_UID].sort());
   });
 });
+
+interface PromTarget {
+  expr: string;
+  datasource?: { uid?: string };
+}
+
+/** Every target with a PromQL expression, in rows too. */
+function prometheusTargets(model: {
+  panels?: { panels?: unknown[]; targets?: PromTarget[] }[];
+}): PromTarget[] {
+  return (model.panels ?? []).flatMap((panel) => [
+    ...(panel.targets ?? []).filter((t) => typeof t.expr === 'string'),
+    ...prometheusTargets({ panels: (panel.panels ?? []) as never }),
+  ]);
+}

@@ -25,7 +25,14 @@ export const envSchema = z.object({
       'must be 32 random bytes in base64, optionally prefixed by a key id ("k2:<base64>")',
     )
     .optional(),
-  TOKEN_ENCRYPTION_OLD_KEYS: z.string().trim().optional(),
+  TOKEN_ENCRYPTION_OLD_KEYS: z
+    .string()
+    .trim()
+    .regex(
+      /^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=(\s*,\s*([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=)*$/,
+      'must be a comma-separated list of keys, each like TOKEN_ENCRYPTION_KEY ("k1:<base64>")',
+    )
+    .optional(),
   SYNC_INTERVAL_MINUTES: intInRange(1, 24 * 60, 15),
   INITIAL_BACKFILL_DAYS: intInRange(0, 20 * 365, 365),
   RESCORE_LOOKBACK_DAYS: intInRange(0, 90, 7),

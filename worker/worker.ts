@@ -1,15 +1,17 @@
 // Building and running the wearhouse worker: Temporal connection, workflows, activities with
-// their dependencies (Postgres, provider clients, token cipher), graceful shutdown.
+// their dependencies (Postgres, provider clients, token cipher, metrics), graceful shutdown.
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { createProviders } from '../providers/registry.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
 import { createRequestLog } from '../store/request-log.ts';
+import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { createWorkerMetrics } from './metrics.ts';
 import { installRuntime } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 
@@ -38,13 +40,24 @@ export interface RunningWorker {
 export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const { config, logger } = setup;
   installRuntime(logger, { metricsBindAddress: setup.metricsBindAddress });
+  // The native connection keeps the Runtime alive (it shuts down when its last connection and worker
+  // close, and a later worker in the process gets a new one), so the meter is taken after it.
+  const connection = await NativeConnection.connect({ address: setup.temporalAddress });
+  const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
   const sql = connect(setup.databaseUrl, { max: 10, applicationName: 'wearhouse-worker' });
   const requestLog = createRequestLog(sql, {
     onError: (error) => logger.warn({ err: String(error) }, 'could not store request counters'),
   });
   const clientConnection = await Connection.connect({ address: setup.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  const providers = createProviders(config, { sql, logger, onRequest: (event) => requestLog.record(event) });
+  const providers = createProviders(config, {
+    sql,
+    logger,
+    onRequest: (event) => {
+      requestLog.record(event);
+      metrics.request(event);
+    },
+  });
   const cipher = createTokenCipher(
     setup.tokenEncryptionKey,
     (config.TOKEN_ENCRYPTION_OLD_KEYS ?? '').split(',').filter(Boolean),
@@ -56,8 +69,8 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     logger,
     rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
+    metrics,
   });
-  const connection = await NativeConnection.connect({ address: setup.temporalAddress });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -66,6 +79,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
       ? { workflowBundle: { codePath: setup.workflowBundlePath } }
       : { workflowsPath }),
     activities,
+    interceptors: { activity: [activityLogFields] },
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 20,
   });
   logger.info(

@@ -11,7 +11,14 @@ import {
 import { addCounts, emptyCounts } from '../activities/counts.ts';
 import type { RunCounts, WindowResult, WindowSpec } from '../activities/types.ts';
 import { type BackfillInput, parseBackfillInput } from './inputs.ts';
-import { checkConnection, parseOrFail, planBackfill, syncWindow, tagWorkflow } from './shared.ts';
+import {
+  checkConnection,
+  parseOrFail,
+  planBackfill,
+  syncWindow,
+  tagWorkflow,
+  workflowLog,
+} from './shared.ts';
 
 export interface BackfillProgress {
   userId: string;
@@ -51,6 +58,7 @@ export async function backfill(
 ): Promise<BackfillResult> {
   const range = parseOrFail(() => parseBackfillInput(input));
   tagWorkflow(range.userId, range.provider);
+  const log = workflowLog(range.userId, range.provider);
   const options = { ...DEFAULTS, ...input.options };
 
   let remaining: WindowSpec[];
@@ -58,7 +66,17 @@ export async function backfill(
   if (carry) {
     ({ remaining, progress } = carry);
     progress.running = [];
+    log.info('backfill continued as new', {
+      windowsDone: progress.windowsDone,
+      windowsTotal: progress.windowsTotal,
+      remaining: remaining.length,
+    });
   } else {
+    log.info('backfill started', {
+      kinds: range.kinds,
+      from: range.start.toISOString(),
+      to: range.end.toISOString(),
+    });
     await checkConnection({ userId: range.userId, provider: range.provider });
     remaining = await planBackfill({
       userId: range.userId,
@@ -77,6 +95,7 @@ export async function backfill(
       apiCalls: 0,
       continuedAsNew: 0,
     };
+    log.info('windows planned', { windows: remaining.length, byKind: countByKind(remaining) });
   }
   setHandler(progressQuery, () => progress);
   showDetails(progress);
@@ -108,10 +127,28 @@ export async function backfill(
 
   if (remaining.length > 0) {
     progress.continuedAsNew++;
+    // The history is getting long (or windowsPerRun is reached): a new run takes the rest.
+    log.info('continuing as new', {
+      windowsDone: progress.windowsDone,
+      windowsTotal: progress.windowsTotal,
+      remaining: remaining.length,
+    });
     await continueAsNew<typeof backfill>(input, { remaining, progress });
   }
   const { running: _running, ...result } = progress;
+  log.info('backfill done', {
+    windowsDone: result.windowsDone,
+    windowsTotal: result.windowsTotal,
+    apiCalls: result.apiCalls,
+    continuedAsNew: result.continuedAsNew,
+  });
   return result;
+}
+
+function countByKind(windows: WindowSpec[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const window of windows) counts[window.kind] = (counts[window.kind] ?? 0) + 1;
+  return counts;
 }
 
 function runWindow(

@@ -4,7 +4,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import { addCounts, emptyCounts, type RunCounts } from '../activities/counts.ts';
 import { parseSyncInput, type SyncInput } from './inputs.ts';
-import { parseOrFail, planIncremental, syncWindow, tagWorkflow } from './shared.ts';
+import { parseOrFail, planIncremental, syncWindow, tagWorkflow, workflowLog } from './shared.ts';
 
 export interface IncrementalSyncResult {
   userId: string;
@@ -16,7 +16,10 @@ export interface IncrementalSyncResult {
 export async function incrementalSync(input: SyncInput): Promise<IncrementalSyncResult> {
   const { userId, provider } = parseOrFail(() => parseSyncInput(input));
   tagWorkflow(userId, provider);
+  const log = workflowLog(userId, provider);
+  log.info('sync started');
   const windows = await planIncremental({ userId, provider });
+  log.info('windows planned', { windows: windows.length });
   const byKind: Record<string, RunCounts> = {};
   // Kinds in the provider's order (cycles before recoveries); windows of one kind oldest first.
   for (const window of windows) {
@@ -28,5 +31,16 @@ export async function incrementalSync(input: SyncInput): Promise<IncrementalSync
     byKind[kind] = addCounts(byKind[kind] ?? emptyCounts(), counts);
   }
   setCurrentDetails(`done: ${windows.length} windows`);
+  log.info('sync done', { windows: windows.length, byKind: summarize(byKind) });
   return { userId, provider, windows: windows.length, byKind };
+}
+
+/** Per kind, what changed (the counts an operator looks for; the full set is the result). */
+function summarize(byKind: Record<string, RunCounts>) {
+  return Object.fromEntries(
+    Object.entries(byKind).map(([kind, c]) => [
+      kind,
+      { inserted: c.inserted, updated: c.updated, deleted: c.deleted, quarantined: c.quarantined },
+    ]),
+  );
 }

@@ -112,16 +112,44 @@ export function parseBackfillInput(input: unknown): ParsedRange {
         `kinds must be a non-empty list of strings (known for ${provider}: ${known.join(', ')})`,
       );
     }
-    const unknown = raw.kinds.filter((kind: string) => !known.includes(kind));
+    const unknown = [...new Set(raw.kinds.filter((kind: string) => !known.includes(kind)))];
     if (unknown.length) {
+      // A few of them, cut short: the list may be huge.
+      const shown = unknown.slice(0, 5).map((kind) => kind.slice(0, 40));
+      const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
       throw new InvalidInputError(
-        `unknown kinds for ${provider}: ${unknown.join(', ')} (known: ${known.join(', ')})`,
+        `unknown kinds for ${provider}: ${shown.join(', ')}${more} (known: ${known.join(', ')})`,
       );
     }
     // Keep the provider's fetch order whatever order the caller gave.
     kinds = known.filter((kind) => (raw.kinds as string[]).includes(kind));
   }
+  if (raw.options !== undefined) parseBackfillOptions(raw.options);
   return { userId, provider, kinds, start, end };
+}
+
+// The backfill's tuning knobs (BackfillOptions in backfill.ts). A zero, negative or non-numeric value
+// would stall the workflow (nothing started, continued as new forever) or fail its every task.
+const backfillOptionsSchema = z.strictObject({
+  parallelism: z.number().int().min(1).max(100).optional(),
+  windowsPerRun: z.number().int().min(1).max(100_000).optional(),
+  heartbeatTimeoutSeconds: z.number().int().min(1).max(1800).optional(),
+});
+
+function parseBackfillOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidInputError(
+      'options must be an object, e.g. {"parallelism":4,"windowsPerRun":200,"heartbeatTimeoutSeconds":60}',
+    );
+  }
+  const parsed = backfillOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      parsed.error.issues
+        .map((issue) => `options${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`)
+        .join('; '),
+    );
+  }
 }
 
 export function parseSyncInput(input: unknown): { userId: string; provider: keyof typeof providerCatalog } {

@@ -1,7 +1,8 @@
-// Pieces both workflows use: activity proxies with the retry policy, the search attributes, and
-// turning bad input into a non-retryable failure (a thrown plain Error would retry the task forever).
+// Pieces both workflows use: activity proxies with the retry policy, the search attributes, log
+// lines that say whose data, and turning bad input into a non-retryable failure (a thrown plain
+// Error would retry the task forever).
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { InvalidInputError } from './inputs.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from './search-attributes.ts';
@@ -31,6 +32,17 @@ export function tagWorkflow(userId: string, provider: string): void {
     { key: WEARHOUSE_USER, value: userId },
     { key: WEARHOUSE_PROVIDER, value: provider },
   ]);
+}
+
+/**
+ * Workflow log lines (the SDK's `log`: not written again on replay) with the user and provider; the
+ * SDK adds workflowId, runId and workflowType.
+ */
+export function workflowLog(userId: string, provider: string) {
+  return {
+    info: (message: string, attrs: Record<string, unknown> = {}) =>
+      log.info(message, { userId, provider, ...attrs }),
+  };
 }
 
 export function parseOrFail<T>(parse: () => T): T {

@@ -6,6 +6,7 @@ import { pipelineDashboard } from './pipeline.ts';
 import { recoveryDashboard } from './recovery.ts';
 import { sleepDashboard } from './sleep.ts';
 import { strainDashboard } from './strain.ts';
+import { workerDashboard } from './worker.ts';
 
 /** File name (in grafana/dashboards/) → dashboard. */
 export const DASHBOARDS: Record<string, () => Dashboard> = {
@@ -14,6 +15,7 @@ export const DASHBOARDS: Record<string, () => Dashboard> = {
   'recovery.json': recoveryDashboard,
   'strain.json': strainDashboard,
   'pipeline.json': pipelineDashboard,
+  'worker.json': workerDashboard,
 };
 
 export function renderDashboards(): Map<string, string> {
