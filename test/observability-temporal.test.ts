@@ -106,11 +106,12 @@ describe("finding one user's workflows", () => {
 describe("a backfill's progress", () => {
   it('the progress query counts windows done out of the total, never backwards', async () => {
     expect(snapshots.length).toBeGreaterThan(2);
-    const total = snapshots[0]?.windowsTotal ?? 0;
+    const total = snapshots.at(-1)?.windowsTotal ?? 0;
     expect(total).toBeGreaterThan(4);
     let previous = 0;
     for (const snapshot of snapshots) {
-      expect(snapshot.windowsTotal).toBe(total);
+      // 0 only while the windows are still being planned (the query answers from the first task).
+      expect([0, total]).toContain(snapshot.windowsTotal);
       expect(snapshot.windowsDone).toBeGreaterThanOrEqual(previous);
       previous = snapshot.windowsDone;
     }
@@ -125,7 +126,7 @@ describe("a backfill's progress", () => {
 
   it('the current details (the UI\'s "Current details") say the same', async () => {
     const metadata = await backfill.query<{ currentDetails: string }>('__temporal_workflow_metadata');
-    const total = snapshots[0]?.windowsTotal ?? 0;
+    const total = snapshots.at(-1)?.windowsTotal ?? 0;
     expect(metadata.currentDetails).toContain(`**${total} / ${total} windows**`);
     expect(metadata.currentDetails).toMatch(/- cycle: \d+ fetched/);
   });

@@ -61,11 +61,21 @@ export async function backfill(
   const log = workflowLog(range.userId, range.provider);
   const options = { ...DEFAULTS, ...input.options };
 
-  let remaining: WindowSpec[];
-  let progress: BackfillProgress;
+  let remaining: WindowSpec[] = carry?.remaining ?? [];
+  const progress: BackfillProgress = carry?.progress ?? {
+    userId: range.userId,
+    provider: range.provider,
+    windowsTotal: 0,
+    windowsDone: 0,
+    running: [],
+    byKind: {},
+    apiCalls: 0,
+    continuedAsNew: 0,
+  };
+  progress.running = [];
+  // Answer `progress` from the first task on, also while the windows are being planned.
+  setHandler(progressQuery, () => progress);
   if (carry) {
-    ({ remaining, progress } = carry);
-    progress.running = [];
     log.info('backfill continued as new', {
       windowsDone: progress.windowsDone,
       windowsTotal: progress.windowsTotal,
@@ -85,19 +95,9 @@ export async function backfill(
       start: range.start.toISOString(),
       end: range.end.toISOString(),
     });
-    progress = {
-      userId: range.userId,
-      provider: range.provider,
-      windowsTotal: remaining.length,
-      windowsDone: 0,
-      running: [],
-      byKind: {},
-      apiCalls: 0,
-      continuedAsNew: 0,
-    };
+    progress.windowsTotal = remaining.length;
     log.info('windows planned', { windows: remaining.length, byKind: countByKind(remaining) });
   }
-  setHandler(progressQuery, () => progress);
   showDetails(progress);
 
   let startedThisRun = 0;
