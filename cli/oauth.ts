@@ -57,15 +57,22 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthToke
         res.writeHead(404).end();
         return;
       }
-      const finish = (status: number, message: string, outcome: () => void) => {
+      const finish = (status: number, message: string, outcome?: () => void) => {
         res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
         // A forged or stale callback is refused but does not end the flow: the real one may follow.
-        if (status === 200 || url.searchParams.has('error')) {
+        if (outcome) {
           clearTimeout(timer);
           server.close();
           outcome();
         }
       };
+      const returned = url.searchParams.get('state') ?? '';
+      // An error answer ends the login too, so it must carry this login's state like a code does:
+      // otherwise anything that can reach the callback could cancel the login in progress.
+      if (!sameSecret(returned, state)) {
+        finish(400, 'state mismatch: this callback does not belong to the login in progress');
+        return;
+      }
       if (url.searchParams.has('error')) {
         const error = url.searchParams.get('error') ?? 'error';
         finish(400, `authorization failed: ${error}`, () =>
@@ -73,10 +80,9 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthToke
         );
         return;
       }
-      const returned = url.searchParams.get('state') ?? '';
       const received = url.searchParams.get('code');
-      if (!sameSecret(returned, state) || !received) {
-        finish(400, 'state mismatch: this callback does not belong to the login in progress', () => {});
+      if (!received) {
+        finish(400, 'no authorization code in the callback');
         return;
       }
       finish(200, 'wearhouse is connected; you can close this tab.', () => resolve(received));

@@ -51,10 +51,24 @@ describe('OAuth connect flow', () => {
   });
 
   it('fails with a clear error when the user refuses', async () => {
-    const error = await flow(async (_url, redirectUrl) => {
-      await fetch(`${redirectUrl}?error=access_denied`);
+    const error = await flow(async (url, redirectUrl) => {
+      const state = new URL(url).searchParams.get('state') ?? '';
+      await fetch(`${redirectUrl}?error=access_denied&state=${encodeURIComponent(state)}`);
     }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('authorization was refused: access_denied');
+  });
+
+  it("an error callback without this login's state cannot cancel it, nor can one without a code", async () => {
+    const refused: number[] = [];
+    const tokens = await flow(async (url, redirectUrl) => {
+      const state = new URL(url).searchParams.get('state') ?? '';
+      for (const query of ['error=access_denied', 'error=access_denied&state=guess', `state=${state}`]) {
+        refused.push((await fetch(`${redirectUrl}?${query}`)).status);
+      }
+      await fetch(`${url}&login_hint=gina`);
+    });
+    expect(refused).toEqual([400, 400, 400]);
+    expect(tokens.accessToken).toBeTruthy();
   });
 
   it('compares secrets without leaking length or content through a short-circuit', () => {

@@ -22,6 +22,8 @@ export interface TestTemporal {
 export async function createTestTemporal(options: {
   databaseUrl: string;
   env?: Record<string, string>;
+  /** Another Temporal server than the shared one (a test that restarts its own). */
+  temporalAddress?: string;
 }): Promise<TestTemporal> {
   const config = loadConfig({
     TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
@@ -38,7 +40,7 @@ export async function createTestTemporal(options: {
       },
     }),
   });
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const tokenEncryptionKey = generateKeySpec('test1');

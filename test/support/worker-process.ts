@@ -9,13 +9,24 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnWorkerProcess(temporal: TestTemporal, databaseUrl: string): WorkerProcess {
+export interface WorkerProcessOptions {
+  /** Another Temporal server than the shared one. */
+  temporalAddress?: string;
+  /** Extra or overriding environment variables. */
+  env?: Record<string, string>;
+}
+
+export function spawnWorkerProcess(
+  temporal: TestTemporal,
+  databaseUrl: string,
+  options: WorkerProcessOptions = {},
+): WorkerProcess {
   const c = temporal.config;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
     TOKEN_ENCRYPTION_KEY: temporal.tokenEncryptionKey,
     WHOOP_API_URL: c.WHOOP_API_URL,
@@ -25,6 +36,7 @@ export function spawnWorkerProcess(temporal: TestTemporal, databaseUrl: string):
     WHOOP_REQUESTS_PER_MINUTE: String(c.WHOOP_REQUESTS_PER_MINUTE),
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
+    ...options.env,
   };
   const child = spawn(process.execPath, ['bin/wearhouse.mjs', 'worker'], {
     env,

@@ -1,6 +1,7 @@
 // The WHOOP v2 data endpoints: route table and handlers. Handlers are pure over the sandbox state and
 // return a status and body; the transport concerns (auth, budget, faults) live in api.ts.
 
+import { driftedBody, isDrifted } from './drift.ts';
 import { isMalformed, malformedBody } from './faults.ts';
 import { basicProfile, bodyMeasurement } from './profile.ts';
 import { page, parseCollectionQuery } from './query.ts';
@@ -36,11 +37,12 @@ const notFound = (what: string): ApiResult => ({
 });
 const badRequest = (message: string): ApiResult => ({ status: 400, body: { error: 'bad_request', message } });
 
-/** A record as served: its body, or a broken copy when the malformed-record fault picks it. */
-function present(state: SandboxState, record: StoredRecord): Record<string, unknown> {
-  return isMalformed(state.seed, record, state.faults.malformedRecordRate)
-    ? malformedBody(state.seed, record)
-    : record.body;
+/** A record as served: its body, a broken copy (malformed-record fault) or a drifted one (schema drift). */
+export function present(state: SandboxState, record: StoredRecord): Record<string, unknown> {
+  if (isMalformed(state.seed, record, state.faults.malformedRecordRate))
+    return malformedBody(state.seed, record);
+  if (isDrifted(state.seed, record, state.faults.schemaDriftRate)) return driftedBody(state.seed, record);
+  return record.body;
 }
 
 function collection(kind: WhoopKind) {

@@ -1,6 +1,9 @@
 // The in-process control surface (tests, the demo via /_sandbox/): create users and tokens, change data
 // the way WHOOP does between syncs, inject faults, read counters. Never touches the request budget.
 
+import { present } from './api-routes.ts';
+import { isDrifted } from './drift.ts';
+import { isMalformed } from './faults.ts';
 import { selectDescending } from './query.ts';
 import { type SandboxState, validateFaults } from './state.ts';
 import { type SandboxControl, WHOOP_KINDS, type WhoopKind } from './types.ts';
@@ -33,6 +36,20 @@ export function createControl(state: SandboxState): SandboxControl {
       const selected = selectDescending(index, start?.getTime(), end?.getTime() ?? state.nowMs());
       // A JSON round trip yields exactly what the API serves (undefined fields gone) and a private copy.
       return Array.from(selected, (record) => JSON.parse(JSON.stringify(record.body)) as unknown);
+    },
+    served(userKey, kind, start, end) {
+      assertKind(kind);
+      const index = state.user(userKey).kinds[kind];
+      const selected = selectDescending(index, start?.getTime(), end?.getTime() ?? state.nowMs());
+      return Array.from(selected, (record) => {
+        const fault = isMalformed(state.seed, record, state.faults.malformedRecordRate)
+          ? ('malformed' as const)
+          : isDrifted(state.seed, record, state.faults.schemaDriftRate)
+            ? ('drift' as const)
+            : undefined;
+        const body = JSON.parse(JSON.stringify(present(state, record))) as Record<string, unknown>;
+        return { id: record.id, body, ...(fault ? { fault } : {}) };
+      });
     },
     rescore(userKey) {
       return { rescored: state.user(userKey).rescore(state.nowMs()) };

@@ -11,6 +11,7 @@ export type {
   SandboxControl,
   SandboxFaults,
   SandboxStats,
+  ServedRecord,
   TokenPair,
   WhoopKind,
   WhoopSandbox,

@@ -21,6 +21,12 @@ export interface SandboxFaults {
   rateLimitStormRate?: number;
   /** Sandbox extension: 0..1 chance the token endpoint answers 503 without spending the refresh token. */
   tokenServerErrorRate?: number;
+  /**
+   * Sandbox extension: 0..1 chance a record is served as a later API version might serve it, still
+   * valid (a new field, a new score_state value, an optional field left out); decided per record.
+   * Malformed wins when a record is picked for both.
+   */
+  schemaDriftRate?: number;
 }
 
 export interface WhoopSandboxOptions {
@@ -62,6 +68,13 @@ export interface TokenPair {
   expiresIn: number;
 }
 
+/** One record as served: its API id (cycle id for recoveries), the body, and the fault applied. */
+export interface ServedRecord {
+  id: string;
+  body: Record<string, unknown>;
+  fault?: 'malformed' | 'drift';
+}
+
 export interface SandboxStats {
   /** All HTTP requests incl. the token endpoint (not the /_sandbox control endpoints). */
   requests: number;
@@ -93,6 +106,11 @@ export interface SandboxControl {
    * endpoint filters [start, end) (end defaults to now), newest first. Deleted records excluded.
    */
   records(userKey: string, kind: WhoopKind, start?: Date, end?: Date): unknown[];
+  /**
+   * Sandbox extension: the same records as `records`, each as the API serves it under the current
+   * faults (malformed or drifted per record), with which fault applied.
+   */
+  served(userKey: string, kind: WhoopKind, start?: Date, end?: Date): ServedRecord[];
   /** PENDING_SCORE records become SCORED with a moved updated_at; returns how many changed. */
   rescore(userKey: string): { rescored: number };
   /** Delete `count` records of kind (deterministic choice) within the last `withinDays` (default 30). */
