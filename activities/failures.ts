@@ -21,7 +21,13 @@ const NON_RETRYABLE = new Set<string>([
   FAILURE_TYPES.invalid_input,
 ]);
 
-export function toApplicationFailure(error: unknown): ApplicationFailure {
+/**
+ * An unclassified error is most likely a bug, which retrying will not fix: it is retried a few times
+ * (it may still be a passing fault we did not foresee), then fails the workflow instead of looping.
+ */
+export const INTERNAL_ERROR_ATTEMPTS = 5;
+
+export function toApplicationFailure(error: unknown, attempt = 1): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof InvalidInputError) {
     return ApplicationFailure.create({
@@ -43,7 +49,11 @@ export function toApplicationFailure(error: unknown): ApplicationFailure {
   if (isDatabaseUnavailable(error)) {
     return ApplicationFailure.create({ type: FAILURE_TYPES.database, message: messageOf(error) });
   }
-  return ApplicationFailure.create({ type: FAILURE_TYPES.internal, message: messageOf(error) });
+  return ApplicationFailure.create({
+    type: FAILURE_TYPES.internal,
+    message: messageOf(error),
+    nonRetryable: attempt >= INTERNAL_ERROR_ATTEMPTS,
+  });
 }
 
 function isDatabaseUnavailable(error: unknown): boolean {

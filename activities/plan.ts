@@ -1,5 +1,6 @@
 // Deciding what to fetch: the connection check, the uncovered windows of a backfill, and the
 // re-checked span of an incremental sync (watermark minus the rescore lookback, to now).
+import { Context } from '@temporalio/activity';
 import { type ProviderName, providerCatalog } from '../providers/catalog.ts';
 import { ProviderError } from '../providers/errors.ts';
 import { getConnection } from '../store/connections.ts';
@@ -24,31 +25,26 @@ export function createPlanActivities(deps: PlanDeps) {
   const lookbackDays = (provider: string) => deps.rescoreLookbackDays ?? facts(provider).rescoreLookbackDays;
 
   async function checkConnection(ref: ConnectionRef): Promise<void> {
-    try {
-      if (!facts(ref.provider))
-        throw new ProviderError(`unknown provider "${ref.provider}"`, 'invalid_input');
-      const row = await getConnection(deps.sql, ref.provider, ref.userId);
-      if (!row) {
-        throw new ProviderError(
-          `unknown user: "${ref.userId}" has no ${ref.provider} connection (run \`wearhouse connect ${ref.provider} --user ${ref.userId}\`)`,
-          'invalid_input',
-        );
-      }
-      if (row.status !== 'active') {
-        throw new ProviderError(
-          `reauth required: the ${ref.provider} connection of ${ref.userId} is ${row.status}`,
-          'reauth_required',
-        );
-      }
-    } catch (error) {
-      throw toApplicationFailure(error);
+    if (!facts(ref.provider)) throw new ProviderError(`unknown provider "${ref.provider}"`, 'invalid_input');
+    const row = await getConnection(deps.sql, ref.provider, ref.userId);
+    if (!row) {
+      throw new ProviderError(
+        `unknown user: "${ref.userId}" has no ${ref.provider} connection (run \`wearhouse connect ${ref.provider} --user ${ref.userId}\`)`,
+        'invalid_input',
+      );
+    }
+    if (row.status !== 'active') {
+      throw new ProviderError(
+        `reauth required: the ${ref.provider} connection of ${ref.userId} is ${row.status}`,
+        'reauth_required',
+      );
     }
   }
 
   return {
-    checkConnection,
+    checkConnection: classified(checkConnection),
 
-    async planBackfill(input: PlanBackfillInput): Promise<WindowSpec[]> {
+    planBackfill: classified(async (input: PlanBackfillInput): Promise<WindowSpec[]> => {
       await checkConnection(input);
       const range = { start: new Date(input.start), end: new Date(input.end) };
       const finalBefore = new Date(now().getTime() - lookbackDays(input.provider) * DAY_MS);
@@ -64,9 +60,9 @@ export function createPlanActivities(deps: PlanDeps) {
         );
       }
       return windows;
-    },
+    }),
 
-    async planIncremental(input: ConnectionRef): Promise<WindowSpec[]> {
+    planIncremental: classified(async (input: ConnectionRef): Promise<WindowSpec[]> => {
       await checkConnection(input);
       const end = now();
       const lookbackMs = Math.max(lookbackDays(input.provider), 1) * DAY_MS;
@@ -85,6 +81,17 @@ export function createPlanActivities(deps: PlanDeps) {
         );
       }
       return windows;
-    },
+    }),
+  };
+}
+
+/** Every failure leaves the activity classified (InvalidInput, DatabaseUnavailable, …). */
+function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      throw toApplicationFailure(error, Context.current().info.attempt);
+    }
   };
 }

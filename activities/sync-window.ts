@@ -61,6 +61,7 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       addCounts(attempt, counts);
       deps.metrics?.counts({ provider: input.provider, kind, counts });
     };
+    // Classified like every other failure: a database outage here is DatabaseUnavailable, retried.
     const runRow = await openRun(deps.sql, {
       workflowId,
       runId: workflowRunId,
@@ -72,6 +73,8 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       kind,
       windowStart: start,
       windowEnd: end,
+    }).catch((error: unknown) => {
+      throw toApplicationFailure(error, info.attempt);
     });
     // Request counters since the last call: added to the page they were spent on.
     const taken: RequestStats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
@@ -159,7 +162,7 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       log.info({ ...attempt }, 'window stored');
       return { kind, ...progress.counts };
     } catch (error) {
-      const failure = toApplicationFailure(error);
+      const failure = toApplicationFailure(error, info.attempt);
       counted(takeRequestStats());
       deps.metrics?.failed({ provider: input.provider, kind, errorClass: failure.type ?? 'InternalError' });
       await closeRun(deps.sql, runRow, {

@@ -21,6 +21,7 @@ export function createProviders(config: Config, deps: ProviderDeps): ReadonlyMap
     tokenUrl: config.WHOOP_TOKEN_URL,
     clientId: config.WHOOP_CLIENT_ID,
     clientSecret: config.WHOOP_CLIENT_SECRET,
+    timeoutMs: config.WHOOP_REQUEST_TIMEOUT_MS,
     budget: createSharedBudget(deps.sql, 'whoop', config.WHOOP_REQUESTS_PER_MINUTE, { logger: whoopLogger }),
     logger: whoopLogger,
     onRequest: (event) => deps.onRequest?.({ ...event, provider: 'whoop' }),

@@ -44,23 +44,46 @@ export async function upsertRecords(
        and parent.kind = x.parent_kind and parent.source_id = x.parent_id
     ), upserted as (
       insert into records as r (provider, user_id, kind, source_id, start_at, end_at, tz_offset, local_day,
-                                provider_updated_at, payload)
+                                provider_updated_at, payload, parent_kind, parent_source_id)
       select ${provider}, ${userId}, kind, source_id, coalesce(start_at, p_start), coalesce(end_at, p_end),
-             coalesce(tz_offset, p_tz), coalesce(local_day, p_day), provider_updated_at, payload
+             coalesce(tz_offset, p_tz), coalesce(local_day, p_day), provider_updated_at, payload,
+             parent_kind, parent_id
       from input
       on conflict (provider, user_id, kind, source_id) do update set
-        start_at = excluded.start_at, end_at = excluded.end_at, tz_offset = excluded.tz_offset,
-        local_day = excluded.local_day, provider_updated_at = excluded.provider_updated_at,
-        payload = excluded.payload, last_changed_at = now(), deleted_at = null
+        -- A child whose parent is not (or no longer) stored keeps the times it had.
+        start_at = coalesce(excluded.start_at, r.start_at), end_at = coalesce(excluded.end_at, r.end_at),
+        tz_offset = coalesce(excluded.tz_offset, r.tz_offset), local_day = coalesce(excluded.local_day, r.local_day),
+        provider_updated_at = excluded.provider_updated_at, payload = excluded.payload,
+        parent_kind = excluded.parent_kind, parent_source_id = excluded.parent_source_id,
+        last_changed_at = now(), deleted_at = null
       where r.payload is distinct from excluded.payload or r.deleted_at is not null
-         or r.start_at is distinct from excluded.start_at
+         or r.start_at is distinct from coalesce(excluded.start_at, r.start_at)
       returning (xmax = 0) as inserted
     )
     select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated
     from upserted`;
   const inserted = result?.inserted ?? 0;
   const updated = result?.updated ?? 0;
+  await adoptOrphans(sql, provider, userId, unique);
   return { inserted, updated, unchanged: unique.length - inserted - updated };
+}
+
+/**
+ * Children stored before their parent (a recovery whose cycle window ran later, or whose cycle was
+ * quarantined) take their times once the parent is stored. Not counted as updates: the payload did
+ * not change.
+ */
+async function adoptOrphans(sql: Tx, provider: string, userId: string, parents: MappedRecord[]) {
+  const keys = parents.filter((p) => p.startAt).map((p) => ({ kind: p.kind, source_id: p.sourceId }));
+  if (keys.length === 0) return;
+  await sql`
+    update records c
+       set start_at = p.start_at, end_at = p.end_at, tz_offset = p.tz_offset, local_day = p.local_day
+      from jsonb_to_recordset(${sql.json(keys as never)}::jsonb) as k(kind text, source_id text)
+      join records p on p.provider = ${provider} and p.user_id = ${userId}
+                    and p.kind = k.kind and p.source_id = k.source_id
+     where c.provider = ${provider} and c.user_id = ${userId} and c.start_at is null
+       and c.parent_kind = p.kind and c.parent_source_id = p.source_id`;
 }
 
 /**

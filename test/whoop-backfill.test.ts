@@ -77,6 +77,33 @@ describe('backfill', () => {
   });
 });
 
+describe('records that borrow their times', () => {
+  it('recoveries stored before their cycles take the cycle times once the cycles arrive', async () => {
+    const from = day(-120);
+    const to = day(-60);
+    const end = new Date(to.getTime() + DAY_MS);
+    await runBackfill({
+      userId: 'bob',
+      provider: 'whoop',
+      from: iso(from),
+      to: iso(to),
+      kinds: ['recovery'],
+    });
+    const [orphans] = await stack.db.sql<{ n: number }[]>`
+      select count(*)::int as n from records where user_id = 'bob' and kind = 'recovery' and start_at is null`;
+    expect(orphans?.n).toBeGreaterThan(50);
+    await runBackfill({ userId: 'bob', provider: 'whoop', from: iso(from), to: iso(to), kinds: ['cycle'] });
+    // Now placed in time exactly as the provider filters them (by their cycle's start).
+    const { served, stored } = await stack.compare('bob', 'recovery', from, end);
+    expect(stored).toEqual(served);
+    const [mismatched] = await stack.db.sql<{ n: number }[]>`
+      select count(*)::int as n from records r join records c
+        on c.user_id = r.user_id and c.kind = 'cycle' and c.source_id = r.source_id
+      where r.user_id = 'bob' and r.kind = 'recovery' and r.start_at is distinct from c.start_at`;
+    expect(mismatched?.n).toBe(0);
+  });
+});
+
 describe('bad input fails at once, non-retryable, and fetches nothing', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     [

@@ -53,5 +53,7 @@ export const whoopConfigSchema = z.object({
   WHOOP_CLIENT_SECRET: z.string().trim().min(1).optional(),
   WHOOP_REQUESTS_PER_MINUTE: envInt(1, 10_000, 100),
   WHOOP_REQUESTS_PER_DAY: envInt(1, 10_000_000, 10_000),
+  /** Per request, including reading the body; a slower answer is a transient failure, retried. */
+  WHOOP_REQUEST_TIMEOUT_MS: envInt(100, 300_000, 30_000),
 });
 export type WhoopConfig = z.output<typeof whoopConfigSchema>;
