@@ -22,6 +22,8 @@ beforeAll(async () => {
     TOKEN_ENCRYPTION_KEY: stack.temporal.tokenEncryptionKey,
     WHOOP_API_URL: c.WHOOP_API_URL,
     WHOOP_TOKEN_URL: c.WHOOP_TOKEN_URL,
+    // The schedules `connect` creates fire once a day (00:00 UTC), not in the middle of these tests.
+    SYNC_INTERVAL_MINUTES: '1440',
   };
 });
 afterAll(() => stack?.close());
@@ -63,7 +65,7 @@ describe('wearhouse CLI', () => {
     expect(row?.access_token_enc).toMatch(/^v1:test1:/);
     expect(row?.access_token_enc).not.toContain(tokens.accessToken);
     const schedule = await stack.temporal.client.schedule.getHandle(scheduleId('whoop', 'jack')).describe();
-    expect(schedule.state.note).toMatch(/Syncs whoop data of jack every 15 min/);
+    expect(schedule.state.note).toMatch(/Syncs whoop data of jack every 1440 min/);
   });
 
   it('connect without tokens runs the browser login and stores the pair', async () => {

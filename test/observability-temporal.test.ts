@@ -31,7 +31,7 @@ async function listByUser(userId: string): Promise<WorkflowExecutionInfo[]> {
 beforeAll(async () => {
   // A budget slow enough that the backfill is seen half done.
   stack = await startWhoopStack({ sandbox: { requestsPerMinute: 300 } });
-  await stack.connectUser(USER);
+  await stack.connectUser(USER, { keepScheduleRunning: true });
   await stack.connectUser(OTHER);
   backfill = await startBackfill(stack.temporal.client, stack.temporal.config, {
     userId: USER,

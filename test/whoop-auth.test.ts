@@ -17,7 +17,7 @@ const day = (offsetDays: number) =>
 
 describe('token lifecycle', () => {
   it('a revoked grant: reauth_required, schedule paused, the backfill fails non-retryably saying so', async () => {
-    await stack.connectUser('henry');
+    await stack.connectUser('henry', { keepScheduleRunning: true });
     stack.sandbox.control.revokeUser('henry');
     const handle = await startBackfill(stack.temporal.client, stack.temporal.config, {
       userId: 'henry',
@@ -47,7 +47,7 @@ describe('token lifecycle', () => {
   });
 
   it('reconnecting after reauth unpauses the schedule and syncs again', async () => {
-    await stack.connectUser('henry');
+    await stack.connectUser('henry', { keepScheduleRunning: true });
     const schedule = await stack.temporal.client.schedule.getHandle(scheduleId('whoop', 'henry')).describe();
     expect(schedule.state.paused).toBe(false);
     const result = await (

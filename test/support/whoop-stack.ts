@@ -5,6 +5,7 @@ import { connectWithTokens } from '../../cli/operations.ts';
 import { startWhoopSandbox } from '../../providers/whoop/sandbox/index.ts';
 import type { WhoopKind, WhoopSandbox, WhoopSandboxOptions } from '../../providers/whoop/sandbox/types.ts';
 import { createTokenCipher } from '../../store/crypto.ts';
+import { scheduleId } from '../../worker/schedules.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createTestTemporal, type TestTemporal } from './temporal.ts';
 
@@ -12,10 +13,15 @@ export interface WhoopStack {
   db: TestDatabase;
   temporal: TestTemporal;
   sandbox: WhoopSandbox;
-  connectUser(userId: string): Promise<void>;
+  connectUser(userId: string, options?: { keepScheduleRunning?: boolean }): Promise<void>;
+  /**
+   * Connects as `wearhouse connect` does. The sync schedule it creates is paused unless asked
+   * otherwise: a scheduled sync firing mid-test would store data the test did not ask for.
+   */
   connectUserWith(
     userId: string,
     tokens: { accessToken: string; refreshToken: string; expiresIn: number },
+    options?: { keepScheduleRunning?: boolean },
   ): Promise<void>;
   /** Source ids the sandbox serves for [start, end) vs the live (not deleted) ids stored. */
   compare(
@@ -52,10 +58,10 @@ export async function startWhoopStack(
     db,
     temporal,
     sandbox,
-    connectUser(userId) {
-      return stack.connectUserWith(userId, sandbox.control.issueTokens(userId));
+    connectUser(userId, options) {
+      return stack.connectUserWith(userId, sandbox.control.issueTokens(userId), options);
     },
-    async connectUserWith(userId, tokens) {
+    async connectUserWith(userId, tokens, options = {}) {
       await connectWithTokens(
         { sql: db.sql, client: temporal.client, cipher, config: temporal.config },
         {
@@ -67,6 +73,11 @@ export async function startWhoopStack(
           initialBackfillDays: 0,
         },
       );
+      if (!options.keepScheduleRunning) {
+        await temporal.client.schedule
+          .getHandle(scheduleId('whoop', userId))
+          .pause('tests drive syncs themselves');
+      }
     },
     async compare(userId, kind, start, end) {
       const served = sandbox.control
