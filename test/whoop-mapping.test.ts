@@ -12,6 +12,7 @@ import {
   WHOOP_COLLECTION_KINDS,
   type WhoopKind,
 } from '../providers/whoop/mapping.ts';
+import { WHOOP_SPEC_URL } from './fixtures/whoop-spec.ts';
 
 type Json = Record<string, unknown>;
 interface SpecSchema {
@@ -22,9 +23,7 @@ interface SpecSchema {
   items?: SpecSchema;
 }
 
-const spec = parse(
-  readFileSync(new URL('../../shared/specs/whoop-openapi.yml', import.meta.url), 'utf8'),
-) as {
+const spec = parse(readFileSync(WHOOP_SPEC_URL, 'utf8')) as {
   components: { schemas: Record<string, SpecSchema> };
 };
 

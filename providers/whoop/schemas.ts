@@ -1,4 +1,4 @@
-// WHOOP v2 payloads (../shared/specs/whoop-openapi.yml) as zod schemas. Objects are loose: the whole
+// WHOOP v2 payloads (providers/whoop/spec/whoop-openapi.yml) as zod schemas. Objects are loose: the whole
 // payload is stored, so fields WHOOP adds later must survive validation. The envelope is checked on
 // its own and each record separately, so one bad record is quarantined and the rest of its page kept.
 //
