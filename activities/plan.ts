@@ -47,7 +47,11 @@ export function createPlanActivities(deps: PlanDeps) {
     planBackfill: classified(async (input: PlanBackfillInput): Promise<WindowSpec[]> => {
       await checkConnection(input);
       const range = { start: new Date(input.start), end: new Date(input.end) };
-      const finalBefore = new Date(now().getTime() - lookbackDays(input.provider) * DAY_MS);
+      // On a UTC day boundary: re-running a backfill that reaches today, later the same day, then
+      // finds no sliver between the old and the new boundary to fetch as an extra window.
+      const finalBefore = new Date(
+        Math.floor((now().getTime() - lookbackDays(input.provider) * DAY_MS) / DAY_MS) * DAY_MS,
+      );
       const windows: WindowSpec[] = [];
       for (const kind of input.kinds) {
         const gaps = await uncoveredSpans(

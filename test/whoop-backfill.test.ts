@@ -164,3 +164,16 @@ describe('bad input fails at once, non-retryable, and fetches nothing', () => {
     expect(stack.sandbox.control.stats().requests).toBe(0);
   });
 });
+
+describe('a backfill reaching today', () => {
+  it('re-run the same day fetches only the lookback, one window per kind', async () => {
+    const input = { userId: 'bob', provider: 'whoop', from: iso(day(-20)), to: new Date().toISOString() };
+    await runBackfill(input);
+    stack.sandbox.control.resetStats();
+    const again = await runBackfill(input);
+    // Windows older than the rescore lookback are final and skipped; the lookback itself is always
+    // re-checked: one window per kind, one page each.
+    expect(again.windowsTotal).toBe(4);
+    expect(dataRequests(stack.sandbox)).toBe(4);
+  });
+});
