@@ -1,0 +1,148 @@
+// `npm run bench [-- --quick] [-- --only budget,ingest] [-- --out DIR]`: starts its own embedded
+// Postgres and Temporal dev server, runs every measurement, and writes REPORT.md and REPORT.json
+// (bench/ for a full run, bench/out/ for --quick, so the committed report is always a full one).
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type BudgetOutcome, measureBudget } from './budget.ts';
+import { measureDashboards } from './dashboards.ts';
+import { measureEfficiency } from './efficiency.ts';
+import { type BenchServices, startServices } from './harness.ts';
+import { measureIngest } from './ingest.ts';
+import { describeMachine } from './machine.ts';
+import { measureMemory } from './memory.ts';
+import { measureOverhead } from './overhead.ts';
+import { type Report, renderMarkdown, type Section } from './report.ts';
+import { FULL, QUICK, type Scale } from './scale.ts';
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+
+interface Step {
+  id: string;
+  title: string;
+  run(services: BenchServices, scale: Scale): Promise<Section>;
+}
+
+let budgetOutcome: BudgetOutcome | undefined;
+
+// Run order (the efficiency step reuses the budget step's data); the report lists them in `ORDER`.
+const STEPS: Step[] = [
+  { id: 'ingest', title: 'Ingest', run: (s, scale) => measureIngest(s, scale.ingest, log) },
+  {
+    id: 'budget',
+    title: 'Budget utilization',
+    async run(s, scale) {
+      budgetOutcome = await measureBudget(s, scale.budget, log);
+      return budgetOutcome.section;
+    },
+  },
+  {
+    id: 'efficiency',
+    title: 'Request efficiency',
+    async run(s) {
+      if (!budgetOutcome) throw new Error('needs the budget measurement (run with it)');
+      try {
+        return await measureEfficiency(s, budgetOutcome, log);
+      } finally {
+        await budgetOutcome.fixture.close();
+        budgetOutcome = undefined;
+      }
+    },
+  },
+  {
+    id: 'overhead',
+    title: 'Orchestration overhead',
+    run: (s, scale) => measureOverhead(s, scale.overhead, log),
+  },
+  { id: 'memory', title: 'Memory', run: (s, scale) => measureMemory(s, scale.memory, log) },
+  {
+    id: 'dashboards',
+    title: 'Dashboard queries',
+    run: (s, scale) => measureDashboards(s, scale.dashboards, log),
+  },
+];
+const ORDER = ['budget', 'efficiency', 'ingest', 'dashboards', 'memory', 'overhead'];
+
+function loadAverage(): number {
+  return Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? process.env.BENCH_QUICK === '1';
+  const scale = quick ? QUICK : FULL;
+  const only = values.only?.split(',').map((s) => s.trim());
+  const outDir = values.out ?? (quick || only ? join(benchDir, 'out') : benchDir);
+  const steps = STEPS.filter((s) => !only || only.includes(s.id));
+  if (only?.includes('efficiency') && !only.includes('budget')) steps.unshift(STEPS[1] as Step);
+
+  const started = performance.now();
+  log(`starting Postgres and Temporal (${quick ? 'quick' : 'full'} run; report → ${outDir})`);
+  const services = await startServices();
+  const machine = await describeMachine(services);
+  const sections: Section[] = [];
+  const report = (): Report => ({
+    generatedAt: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    durationSeconds: (performance.now() - started) / 1000,
+    machine: { ...machine, loadAtEnd: loadAverage() },
+    sections: [...sections].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id)),
+  });
+  try {
+    for (const step of steps) {
+      const stepStarted = performance.now();
+      const loadBefore = loadAverage();
+      log(`— ${step.title}`);
+      try {
+        const section = await step.run(services, scale);
+        sections.push({ ...section, load: [loadBefore, loadAverage()] });
+      } catch (error) {
+        log(
+          `${step.title} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        sections.push({
+          id: step.id,
+          title: step.title,
+          method: '',
+          figures: [],
+          error: error instanceof Error ? error.message : String(error),
+          seconds: (performance.now() - stepStarted) / 1000,
+          load: [loadBefore, loadAverage()],
+        });
+      }
+      // Written after every step, so an interrupted run still leaves what it measured.
+      await write(outDir, report());
+    }
+  } finally {
+    await budgetOutcome?.fixture.close().catch(() => {});
+    await services.stop();
+  }
+  await write(outDir, report());
+  log(`done in ${Math.round((performance.now() - started) / 1000)} s: ${join(outDir, 'REPORT.md')}`);
+}
+
+async function write(outDir: string, report: Report): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'REPORT.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(outDir, 'REPORT.md'), renderMarkdown(report));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
