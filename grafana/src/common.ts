@@ -187,3 +187,12 @@ export function dedent(text: string): string {
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
   return lines.map((l) => l.slice(indent)).join('\n');
 }
+
+/** One daily_summary measure per user and day, as a time series. */
+export function dailySummarySeries(column: string): string {
+  return `
+  select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
+  from daily_summary
+  where ${USERS} and $__timeFilter(day) and ${column} is not null
+  order by 1, 2`;
+}

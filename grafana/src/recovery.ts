@@ -8,6 +8,7 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
@@ -21,11 +22,7 @@ import {
   USERS,
 } from './common.ts';
 
-const RECOVERY = `
-  select $__timeGroupAlias(day, '1d'), user_id as metric, recovery_pct as value
-  from daily_summary
-  where ${USERS} and $__timeFilter(day) and recovery_pct is not null
-  order by 1, 2`;
+const RECOVERY = dailySummarySeries('recovery_pct');
 
 const BANDS = `
   select user_id as "user",

@@ -14,6 +14,7 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
@@ -27,17 +28,9 @@ import {
   USERS,
 } from './common.ts';
 
-const STRAIN = `
-  select $__timeGroupAlias(day, '1d'), user_id as metric, day_strain as value
-  from daily_summary
-  where ${USERS} and $__timeFilter(day) and day_strain is not null
-  order by 1, 2`;
+const STRAIN = dailySummarySeries('day_strain');
 
-const ENERGY = `
-  select $__timeGroupAlias(day, '1d'), user_id as metric, energy_kcal as value
-  from daily_summary
-  where ${USERS} and $__timeFilter(day) and energy_kcal is not null
-  order by 1, 2`;
+const ENERGY = dailySummarySeries('energy_kcal');
 
 const WORKOUT_COUNT = `
   select $__timeGroupAlias(day, '1d'), user_id as metric, count(*) as value
