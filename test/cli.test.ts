@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleId } from '../worker/schedules.ts';
 import { freePort } from '../worker/stack/processes.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 
 const run = promisify(execFile);
 let stack: WhoopStack;
@@ -37,8 +37,6 @@ const failing = (...args: string[]) =>
     },
     (error: { code: number; stderr: string }) => error,
   );
-const day = (offsetDays: number) =>
-  new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS).toISOString().slice(0, 10);
 
 describe('wearhouse CLI', () => {
   it('connect stores encrypted tokens and creates the sync schedule', async () => {
@@ -111,9 +109,9 @@ describe('wearhouse CLI', () => {
       '--provider',
       'whoop',
       '--from',
-      day(-120),
+      iso(day(-120)),
       '--to',
-      day(-40),
+      iso(day(-40)),
       '--follow',
     );
     expect(stdout).toMatch(/started backfill:whoop:jack/);

@@ -7,13 +7,11 @@ import { isMalformed } from '../providers/whoop/sandbox/faults.ts';
 import { WHOOP_KINDS, type WhoopKind } from '../providers/whoop/sandbox/index.ts';
 import type { StoredRecord } from '../providers/whoop/sandbox/types.ts';
 import type { RunningWorker } from '../worker/worker.ts';
-import { DAY_MS, dataRequests, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { DAY_MS, dataRequests, day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 
 const USER = 'olga';
 const SEED = 'ledger-test';
 const MALFORMED_RATE = 0.05;
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 const from = day(-200);
 const to = day(-20);
 

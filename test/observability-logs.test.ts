@@ -6,13 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { waitUntil } from './support/worker-process.ts';
 
 const USER = 'nora';
 const CLIENT_SECRET = 'observability-client-secret';
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 type Line = Record<string, unknown> & { msg?: string };
 

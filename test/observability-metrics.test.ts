@@ -11,12 +11,10 @@ import { WHOOP_KINDS } from '../providers/whoop/sandbox/index.ts';
 import { installRuntime } from '../worker/runtime.ts';
 import { freePort } from '../worker/stack/processes.ts';
 import { type Sample, scrape, total } from './support/prometheus.ts';
-import { DAY_MS, dataRequests, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { dataRequests, day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { waitUntil } from './support/worker-process.ts';
 
 const USER = 'mia';
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 let stack: WhoopStack;
 let metricsUrl: string;

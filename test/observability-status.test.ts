@@ -8,13 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { waitUntil } from './support/worker-process.ts';
 
 const run = promisify(execFile);
 const USER = 'rosa';
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 let stack: WhoopStack;
 let dataDir: string;

@@ -7,13 +7,11 @@ import { startBackfill, startSync } from '../cli/operations.ts';
 import { scheduleId } from '../worker/schedules.ts';
 import type { BackfillProgress } from '../workflows/backfill.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from '../workflows/search-attributes.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { waitUntil } from './support/worker-process.ts';
 
 const USER = 'pia';
 const OTHER = 'quinn';
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 let stack: WhoopStack;
 let backfill: Awaited<ReturnType<typeof startBackfill>>;

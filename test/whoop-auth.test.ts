@@ -4,16 +4,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackfill } from '../cli/operations.ts';
 import { scheduleId } from '../worker/schedules.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 
 let stack: WhoopStack;
 beforeAll(async () => {
   stack = await startWhoopStack();
 });
 afterAll(() => stack?.close());
-
-const day = (offsetDays: number) =>
-  new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS).toISOString().slice(0, 10);
 
 describe('token lifecycle', () => {
   it('a revoked grant: reauth_required, schedule paused, the backfill fails non-retryably saying so', async () => {
@@ -22,8 +19,8 @@ describe('token lifecycle', () => {
     const handle = await startBackfill(stack.temporal.client, stack.temporal.config, {
       userId: 'henry',
       provider: 'whoop',
-      from: day(-90),
-      to: day(-40),
+      from: iso(day(-90)),
+      to: iso(day(-40)),
     });
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -54,8 +51,8 @@ describe('token lifecycle', () => {
       await startBackfill(stack.temporal.client, stack.temporal.config, {
         userId: 'henry',
         provider: 'whoop',
-        from: day(-90),
-        to: day(-40),
+        from: iso(day(-90)),
+        to: iso(day(-40)),
       })
     ).result();
     expect(result.windowsDone).toBe(result.windowsTotal);
@@ -71,8 +68,8 @@ describe('token lifecycle', () => {
       await startBackfill(stack.temporal.client, stack.temporal.config, {
         userId: 'iris',
         provider: 'whoop',
-        from: day(-90),
-        to: day(-40),
+        from: iso(day(-90)),
+        to: iso(day(-40)),
       })
     ).result();
     stack.sandbox.control.setFaults({});

@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackfill } from '../cli/operations.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
-import { DAY_MS, dataRequests, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { DAY_MS, dataRequests, day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 
 const KINDS = ['cycle', 'sleep', 'recovery', 'workout'] as const;
 let stack: WhoopStack;
@@ -14,9 +14,6 @@ beforeAll(async () => {
   await stack.connectUser('bob');
 });
 afterAll(() => stack?.close());
-
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 async function runBackfill(input: Record<string, unknown>): Promise<BackfillResult> {
   const handle = await startBackfill(stack.temporal.client, stack.temporal.config, input as never);

@@ -1,12 +1,10 @@
 // The backfill under crashes, token expiry races and provider faults: completes, loses nothing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBackfill } from '../cli/operations.ts';
-import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { DAY_MS, day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { spawnWorkerProcess, waitUntil } from './support/worker-process.ts';
 
 const KINDS = ['cycle', 'sleep', 'recovery', 'workout'] as const;
-const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 let stack: WhoopStack | undefined;
 afterEach(async () => {

@@ -10,11 +10,7 @@ import type { BackfillResult } from '../../workflows/backfill.ts';
 import type { WhoopStack } from './whoop-stack.ts';
 
 export const KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
-export const DAY_MS = 86_400_000;
-
-/** Midnight UTC `offsetDays` from today. */
-export const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
-export const iso = (date: Date) => date.toISOString().slice(0, 10);
+export { DAY_MS, day, iso } from './whoop-stack.ts';
 
 /**
  * Source ids the sandbox serves for [start, end) and every live id stored for the user and kind, both
@@ -62,8 +58,8 @@ export async function expectStoredEqualsServed(
 }
 
 /**
- * Connects a sandbox user and deletes the sync schedule that connecting creates: it fires on the
- * quarter hour, and an incremental sync in the middle of a test would store the last days too.
+ * Connects a sandbox user (which pauses its sync schedule) and deletes the schedule outright, so no
+ * incremental sync can store the last days in the middle of a test, even if something unpauses it.
  */
 export async function connectUser(stack: WhoopStack, userId: string): Promise<void> {
   await stack.connectUser(userId);

@@ -35,6 +35,11 @@ export interface WhoopStack {
 
 export const DAY_MS = 86_400_000;
 
+/** Midnight UTC `offsetDays` from today. */
+export const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_MS + offsetDays) * DAY_MS);
+/** The date part (YYYY-MM-DD), as backfill inputs take it. */
+export const iso = (date: Date) => date.toISOString().slice(0, 10);
+
 export async function startWhoopStack(
   options: { sandbox?: WhoopSandboxOptions; env?: Record<string, string>; worker?: boolean } = {},
 ): Promise<WhoopStack> {
