@@ -1,7 +1,6 @@
 // The `wearhouse` commands. Each gets the validated config and the parsed command line.
 
 import { reencryptAll } from '../store/connections.ts';
-import { createTokenCipher } from '../store/crypto.ts';
 import { connect } from '../store/db.ts';
 import { migrate, setGrafanaPassword } from '../store/migrate.ts';
 import type { Config } from '../worker/config.ts';
@@ -241,10 +240,7 @@ const sandbox: Command = async ({ args, values }) => {
 
 const rotateKey: Command = async ({ config }) => {
   const endpoints = await resolveEndpoints(config);
-  const cipher = createTokenCipher(
-    endpoints.tokenEncryptionKey,
-    (config.TOKEN_ENCRYPTION_OLD_KEYS ?? '').split(',').filter(Boolean),
-  );
+  const cipher = cipherFor(config, endpoints);
   const sql = connect(endpoints.databaseUrl, { max: 1 });
   try {
     const changed = await reencryptAll(sql, cipher);

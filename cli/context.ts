@@ -64,8 +64,5 @@ export async function openClients(
 }
 
 export function cipherFor(config: Config, endpoints: Endpoints) {
-  return createTokenCipher(
-    endpoints.tokenEncryptionKey,
-    (config.TOKEN_ENCRYPTION_OLD_KEYS ?? '').split(',').filter(Boolean),
-  );
+  return createTokenCipher(endpoints.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
 }

@@ -35,7 +35,9 @@ export function generateKeySpec(id = `k${Date.now().toString(36)}`): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
-export function createTokenCipher(currentKeySpec: string, oldKeySpecs: string[] = []): TokenCipher {
+/** The current key, plus older keys still accepted for reading (TOKEN_ENCRYPTION_OLD_KEYS, comma-separated). */
+export function createTokenCipher(currentKeySpec: string, oldKeySpecs: string[] | string = []): TokenCipher {
+  if (typeof oldKeySpecs === 'string') oldKeySpecs = oldKeySpecs.split(',');
   const current = parseKey(currentKeySpec);
   const keys = new Map<string, Key>(
     [current, ...oldKeySpecs.filter(Boolean).map(parseKey)].map((k) => [k.id, k]),

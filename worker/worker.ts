@@ -58,10 +58,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
       metrics.request(event);
     },
   });
-  const cipher = createTokenCipher(
-    setup.tokenEncryptionKey,
-    (config.TOKEN_ENCRYPTION_OLD_KEYS ?? '').split(',').filter(Boolean),
-  );
+  const cipher = createTokenCipher(setup.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
   const activities = createActivities({
     sql,
     providers,
