@@ -25,6 +25,8 @@ export interface ActivityDeps {
   cipher: TokenCipher;
   logger: Logger;
   rescoreLookbackDays?: number;
+  /** The clock planning reads "now" from; tests pin it to the sandbox's clock. */
+  now?: () => Date;
   /** Pauses the connection's sync schedule when its grant is revoked. */
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
   metrics?: ActivityMetrics;
@@ -38,7 +40,11 @@ export function createActivities(deps: ActivityDeps) {
     onRefresh: deps.metrics?.tokenRefresh,
   });
   return {
-    ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createPlanActivities({
+      sql: deps.sql,
+      rescoreLookbackDays: deps.rescoreLookbackDays,
+      now: deps.now,
+    }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

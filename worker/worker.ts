@@ -27,6 +27,8 @@ export interface WorkerSetup {
   workflowBundlePath?: string;
   metricsBindAddress?: string;
   maxConcurrentActivities?: number;
+  /** The clock activities plan by (tests pin it to a fixed day); the system clock otherwise. */
+  now?: () => Date;
 }
 
 export interface RunningWorker {
@@ -65,6 +67,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     cipher,
     logger,
     rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
+    now: setup.now,
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
     metrics,
   });

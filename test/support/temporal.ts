@@ -15,7 +15,7 @@ export interface TestTemporal {
   tokenEncryptionKey: string;
   logLines: string[];
   logger: Logger;
-  startWorker(overrides?: { maxConcurrentActivities?: number }): Promise<RunningWorker>;
+  startWorker(overrides?: { maxConcurrentActivities?: number; now?: () => Date }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
