@@ -9,7 +9,6 @@ import {
   mapWhoopPage,
   mapWhoopRecord,
   normalizeOffset,
-  WHOOP_COLLECTION_KINDS,
   type WhoopKind,
 } from '../providers/whoop/mapping.ts';
 import { WHOOP_SPEC_URL } from './fixtures/whoop-spec.ts';
@@ -111,8 +110,13 @@ describe('WHOOP mapping of the spec examples', () => {
     });
   });
 
-  it('lists the kinds the workflows plan with', () => {
-    expect([...WHOOP_COLLECTION_KINDS]).toEqual([...providerCatalog.whoop.kinds]);
+  it('maps the spec example of every kind the workflows plan with', () => {
+    const exampleOf = { cycle, sleep, recovery, workout } as Record<string, (() => Json) | undefined>;
+    for (const kind of providerCatalog.whoop.kinds) {
+      const example = exampleOf[kind];
+      expect(example, `a spec example for ${kind}`).toBeDefined();
+      expect(mapOk(kind, example?.()).kind).toBe(kind);
+    }
   });
 });
 

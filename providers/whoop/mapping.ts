@@ -1,6 +1,7 @@
 // Validated WHOOP payloads → rows of `records` (MappedRecord), and a collection page → Page with
 // the records that failed validation quarantined one by one, with a readable reason.
 import type { z } from 'zod';
+import { providerCatalog } from '../catalog.ts';
 import { ProviderError } from '../errors.ts';
 import type { MappedRecord, Page, QuarantinedRecord } from '../types.ts';
 import {
@@ -14,8 +15,11 @@ import {
   workoutSchema,
 } from './schemas.ts';
 
-/** Paged kinds, in the order a backfill fetches them (a recovery belongs to its cycle and sleep). */
-export const WHOOP_COLLECTION_KINDS = ['cycle', 'sleep', 'recovery', 'workout'] as const;
+/**
+ * Paged kinds, in the order a backfill fetches them (a recovery belongs to its cycle and sleep): the
+ * catalog's list itself, so what the workflows plan and what the client fetches cannot diverge.
+ */
+export const WHOOP_COLLECTION_KINDS = providerCatalog.whoop.kinds;
 export type WhoopCollectionKind = (typeof WHOOP_COLLECTION_KINDS)[number];
 /** Single objects, stored under a fixed source id. */
 export type WhoopSingleKind = 'profile' | 'body_measurement';
