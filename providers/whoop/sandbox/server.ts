@@ -14,7 +14,7 @@ import type { WhoopSandbox, WhoopSandboxOptions } from './types.ts';
 
 const API_PREFIX = '/developer';
 /** A hung ('timeout' fault) request is dropped after this long even if the client waits forever. */
-const HANG_LIMIT_MS = 60_000;
+export const HANG_LIMIT_MS = 60_000;
 
 export async function startWhoopSandbox(options: WhoopSandboxOptions = {}): Promise<WhoopSandbox> {
   const state = new SandboxState(options);
