@@ -7,9 +7,10 @@ import type { Config } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
-import { InvalidInputError } from '../workflows/inputs.ts';
+import { InvalidInputError, parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
+import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
 import { followBackfill } from './follow.ts';
 import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
@@ -189,27 +190,34 @@ const backfill: Command = async ({ config, values }) => {
     to: required(values, 'to'),
     ...(typeof values.kinds === 'string' ? { kinds: values.kinds.split(',').map((k) => k.trim()) } : {}),
   };
+  parseBackfillInput(input);
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
   try {
+    await assertConnectionReady(clients.sql, input.provider, input.userId);
     const handle = await startBackfill(clients.client, config, input);
     say(`started ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-    if (values.follow) await followBackfill(handle);
+    if (values.follow) {
+      await followBackfill(handle).catch((error: unknown) => {
+        throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
+      });
+    }
   } finally {
     await clients.close();
   }
 };
 
 const sync: Command = async ({ config, values }) => {
+  const input = parseSyncInput({ userId: required(values, 'user'), provider: required(values, 'provider') });
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
   try {
-    const handle = await startSync(clients.client, config, {
-      userId: required(values, 'user'),
-      provider: required(values, 'provider'),
-    });
+    await assertConnectionReady(clients.sql, input.provider, input.userId);
+    const handle = await startSync(clients.client, config, input);
     say(`started ${handle.workflowId}`);
-    const result = await handle.result();
+    const result = await handle.result().catch((error: unknown) => {
+      throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
+    });
     say(JSON.stringify(result, null, 2));
   } finally {
     await clients.close();

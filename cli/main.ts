@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
+import { CliError } from './explain.ts';
 
 const usage = `wearhouse — durable, observable ETL for wearable data
 
@@ -52,7 +53,13 @@ export async function main(argv: string[]): Promise<void> {
     await command({ config, values, args: rest });
   } catch (error) {
     process.exitCode = 1;
-    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof UsageError) {
+    if (error instanceof CliError) {
+      process.stderr.write(`wearhouse: ${error.message}\n  hint: ${error.hint}\n`);
+    } else if (error instanceof InvalidInputError) {
+      process.stderr.write(
+        `wearhouse: ${error.message}\n  hint: wearhouse --help shows every command and its options\n`,
+      );
+    } else if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`wearhouse: ${error.message}\n`);
     } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wearhouse: ${error.message}\n\n${usage}`);

@@ -135,6 +135,47 @@ describe('wearhouse CLI', () => {
     expect(Object.keys(result.byKind).sort()).toEqual(['cycle', 'recovery', 'sleep', 'workout']);
   });
 
+  it('backfill and sync check the connection before starting anything, and say who is connected', async () => {
+    for (const command of ['backfill', 'sync']) {
+      const range = command === 'backfill' ? ['--from', iso(day(-10)), '--to', iso(day(-1))] : [];
+      const error = await failing(command, '--user', 'nobody', '--provider', 'whoop', ...range);
+      expect(error.code).toBe(1);
+      const [message, hint] = error.stderr.trim().split('\n');
+      expect(message).toMatch(
+        /^wearhouse: "nobody" has no whoop connection \(users with a whoop connection: .*jack/,
+      );
+      expect(hint).toBe('  hint: connect it first: wearhouse connect whoop --user nobody');
+    }
+    const started = await stack.temporal.client.workflow
+      .list({ query: `WearhouseUser = "nobody"` })
+      [Symbol.asyncIterator]()
+      .next();
+    expect(started.done).toBe(true);
+  });
+
+  it('refuses a connection that needs a new login, saying so', async () => {
+    await stack.connectUser('lee');
+    await stack.db.sql`update connections set status = 'reauth_required', status_reason = 'refresh rejected'
+                       where user_id = 'lee'`;
+    const error = await failing('sync', '--user', 'lee', '--provider', 'whoop');
+    const [message, hint] = error.stderr.trim().split('\n');
+    expect(message).toBe('wearhouse: the whoop connection of lee is reauth_required: refresh rejected');
+    expect(hint).toMatch(/wearhouse connect whoop --user lee$/);
+  });
+
+  it('a workflow that fails reports its own failure message and a hint, not "Workflow execution failed"', async () => {
+    await stack.connectUser('mia');
+    // WHOOP revokes the grant after the check passed: the sync's token refresh is rejected.
+    stack.sandbox.control.revokeUser('mia');
+    await stack.db.sql`update connections set access_expires_at = now() where user_id = 'mia'`;
+    const error = await failing('sync', '--user', 'mia', '--provider', 'whoop');
+    expect(error.code).toBe(1);
+    const [message, hint] = error.stderr.trim().split('\n');
+    expect(message).toMatch(/^wearhouse: sync:whoop:mia:manual-\d+ failed \(ReauthRequired\): \S/);
+    expect(message).not.toMatch(/Workflow execution failed/);
+    expect(hint).toMatch(/log in again: wearhouse connect whoop --user mia$/);
+  });
+
   it.each([
     [['backfill', '--provider', 'whoop', '--from', '2024-01-01', '--to', '2024-02-01'], /--user is required/],
     [
