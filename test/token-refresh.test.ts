@@ -209,10 +209,10 @@ describe('token refresh under contention', () => {
 
   it('refreshes ahead by a quarter of the lifetime, at most two minutes', () => {
     const issued = new Date('2026-01-01T00:00:00Z');
-    const after = (seconds: number) => new Date(issued.getTime() + seconds * 1000);
-    expect(refreshAheadMs(after(10), issued)).toBe(2_500);
-    expect(refreshAheadMs(after(30), issued)).toBe(7_500);
-    expect(refreshAheadMs(after(3600), issued)).toBe(120_000);
-    expect(refreshAheadMs(after(10), null)).toBe(120_000);
+    const plus = (seconds: number) => new Date(issued.getTime() + seconds * 1000);
+    expect(refreshAheadMs(plus(10), issued)).toBe(2_500);
+    expect(refreshAheadMs(plus(30), issued)).toBe(7_500);
+    expect(refreshAheadMs(plus(3600), issued)).toBe(120_000);
+    expect(refreshAheadMs(plus(10), null)).toBe(120_000);
   });
 });
