@@ -12,6 +12,7 @@ export const FAILURE_TYPES = {
   client_error: 'ProviderClientError',
   invalid_input: 'InvalidInput',
   database: 'DatabaseUnavailable',
+  contention: 'DatabaseContention',
   internal: 'InternalError',
 } as const;
 
@@ -49,6 +50,9 @@ export function toApplicationFailure(error: unknown, attempt = 1): ApplicationFa
   if (isDatabaseUnavailable(error)) {
     return ApplicationFailure.create({ type: FAILURE_TYPES.database, message: messageOf(error) });
   }
+  if (isContention(error)) {
+    return ApplicationFailure.create({ type: FAILURE_TYPES.contention, message: messageOf(error) });
+  }
   return ApplicationFailure.create({
     type: FAILURE_TYPES.internal,
     message: messageOf(error),
@@ -71,6 +75,17 @@ function isDatabaseUnavailable(error: unknown): boolean {
     code === '57P01' || // admin shutdown
     code === '57P03' // cannot connect now (starting up)
   );
+}
+
+/**
+ * Another transaction was in the way: a lock wait that timed out (55P03 lock_not_available), a
+ * serialization failure (40001) or a deadlock Postgres broke (40P01). The transaction was rolled back
+ * whole, so running it again is safe and usually succeeds: retried on the normal schedule, never
+ * counted as a bug.
+ */
+function isContention(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return code === '55P03' || code === '40001' || code === '40P01';
 }
 
 export function messageOf(error: unknown): string {

@@ -95,8 +95,10 @@ export function createSyncWindow(deps: SyncWindowDeps) {
     if (resumed)
       log.info({ cursor: Boolean(resumed.cursor), pagesBefore: resumed.counts.pages }, 'resuming window');
     try {
-      let token = await deps.tokens.accessToken(provider, input.userId, stats);
       while (!progress.done) {
+        // Per page: a token that lives less than a window lasts is refreshed ahead of its expiry
+        // (one read of the connection row; the refresh itself is shared, activities/tokens.ts).
+        let token = await deps.tokens.accessToken(provider, input.userId, stats);
         const request = { kind, start, end, cursor: progress.cursor };
         let page: Awaited<ReturnType<ProviderApi['fetchPage']>>;
         try {

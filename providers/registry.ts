@@ -22,7 +22,10 @@ export function createProviders(config: Config, deps: ProviderDeps): ReadonlyMap
     clientId: config.WHOOP_CLIENT_ID,
     clientSecret: config.WHOOP_CLIENT_SECRET,
     timeoutMs: config.WHOOP_REQUEST_TIMEOUT_MS,
-    budget: createSharedBudget(deps.sql, 'whoop', config.WHOOP_REQUESTS_PER_MINUTE, { logger: whoopLogger }),
+    budget: createSharedBudget(deps.sql, 'whoop', config.WHOOP_REQUESTS_PER_MINUTE, {
+      requestsPerDay: config.WHOOP_REQUESTS_PER_DAY,
+      logger: whoopLogger,
+    }),
     logger: whoopLogger,
     onRequest: (event) => deps.onRequest?.({ ...event, provider: 'whoop' }),
   });

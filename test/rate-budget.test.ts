@@ -150,6 +150,38 @@ describe('shared budget (Postgres)', () => {
     expect(elapsed).toBeLessThan(79 * 50 * 1.5);
   });
 
+  it('the daily budget from configuration is counted across workers and holds requests once spent', async () => {
+    const warnings: object[] = [];
+    const logger = { warn: (obj: object) => warnings.push(obj) };
+    const a = createSharedBudget(workerA, 'daily', 6000, { requestsPerDay: 5, logger });
+    const b = createSharedBudget(workerB, 'daily', 6000, { requestsPerDay: 5, logger });
+    await Promise.all([drive(a, 2, 2), drive(b, 1, 1)]);
+    const [row] = await db.sql<{ requests: number; today: boolean }[]>`
+      select requests, day = (now() at time zone 'UTC')::date as today
+      from rate_budget_daily where provider = 'daily'`;
+    expect(row).toEqual({ requests: 5, today: true });
+    expect(warnings).toEqual([]);
+    // The sixth request of the day, from either worker, waits for the next UTC day.
+    let granted = false;
+    void b.acquire().then(() => {
+      granted = true;
+    });
+    for (let i = 0; i < 100 && warnings.length === 0; i++) await sleep(20);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ provider: 'daily', requestsPerDay: 5 });
+    const [next] = await db.sql<{ ms: number }[]>`
+      select (extract(epoch from (((now() at time zone 'UTC')::date + 1)::timestamp at time zone 'UTC') - now())
+        * 1000)::float8 as ms`;
+    const waitMs = (warnings[0] as { waitMs: number }).waitMs;
+    expect(Math.abs(waitMs - (next?.ms ?? 0))).toBeLessThan(60_000);
+    expect(granted).toBe(false);
+    const [after] = await db.sql<{ requests: number }[]>`
+      select requests from rate_budget_daily where provider = 'daily'`;
+    expect(after?.requests).toBe(5);
+    // Another provider's day is its own.
+    await createSharedBudget(workerA, 'daily-other', 6000, { requestsPerDay: 1 }).acquire();
+  });
+
   it('budgets of different providers do not share a row', async () => {
     const a = createSharedBudget(workerA, 'oura', 60); // 1 s spacing
     const b = createSharedBudget(workerB, 'junction', 60);

@@ -64,7 +64,7 @@ export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
   const refreshes = meter.createCounter(
     METRICS.tokenRefreshes,
     'refreshes',
-    'Access-token refreshes by outcome: refreshed, reused (another worker had just refreshed), rejected (grant revoked: reauth required), failed (transient).',
+    'Access-token refresh needs by outcome: refreshed, reused (another caller or worker had just refreshed), rejected (grant revoked: reauth required), lost_rotation (rejected after an unanswered refresh: the rotation was lost in transit; reauth required), failed (transient).',
   );
   const failures = meter.createCounter(
     METRICS.syncFailures,

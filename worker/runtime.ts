@@ -7,6 +7,11 @@ import { HISTOGRAM_BUCKETS } from './metrics.ts';
 
 let installed = false;
 
+/** Whether this process already installed the Runtime (and bound its metrics port, if any). */
+export function runtimeInstalled(): boolean {
+  return installed;
+}
+
 export function installRuntime(logger: Logger, options: { metricsBindAddress?: string } = {}): void {
   if (installed) return;
   installed = true;

@@ -1,6 +1,7 @@
 // WHOOP's OAuth 2.0 endpoints: the token endpoint (refresh_token and authorization_code grants,
 // form-encoded, client_secret_post or HTTP Basic) and an authorize endpoint that approves at once,
-// so `wearhouse connect` can run its browser flow against the sandbox. Not rate-limited.
+// so `wearhouse connect` can run its browser flow against the sandbox. The code grant checks the
+// redirect_uri and the PKCE verifier (S256, required). Not rate-limited.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson } from './http.ts';
@@ -86,11 +87,27 @@ export async function handleToken(
       );
     }
     state.stats.refreshes++;
+    if (
+      hash01(`${state.seed}|refresh-lost|${state.stats.refreshes}`) <
+      (state.faults.refreshResponseLostRate ?? 0)
+    ) {
+      // Rotation committed (the old refresh token is spent, the new pair exists) but the answer never
+      // arrives: the client sees a reset connection and still holds only the spent token.
+      state.stats.refreshResponsesLost++;
+      req.socket.destroy();
+      return;
+    }
     return sendJson(res, 200, tokenResponse(outcome.tokens), NO_STORE);
   }
   if (grant === 'authorization_code') {
-    const tokens = state.tokens.redeemCode(form.get('code') ?? '', form.get('redirect_uri'));
-    if (!tokens) return oauthError(res, 400, 'invalid_grant', 'authorization code is not valid');
+    const tokens = state.tokens.redeemCode(
+      form.get('code') ?? '',
+      form.get('redirect_uri'),
+      form.get('code_verifier'),
+    );
+    if (typeof tokens === 'string') {
+      return oauthError(res, 400, 'invalid_grant', `authorization code is not valid: ${tokens}`);
+    }
     return sendJson(res, 200, tokenResponse(tokens), NO_STORE);
   }
   return oauthError(res, 400, 'unsupported_grant_type', `grant_type '${grant ?? ''}' is not supported`);
@@ -106,6 +123,17 @@ function checkAuthorize(state: SandboxState, query: URLSearchParams): URL | [num
   // WHOOP rejects a state shorter than 8 characters; so do we, to catch clients that omit it.
   if ((query.get('state') ?? '').length < 8)
     return [400, 'invalid_state', 'state must be at least 8 characters'];
+  // Stricter than a provider may be: PKCE S256 is required, so a client that drops it fails here.
+  if (
+    !/^[A-Za-z0-9_-]{43}$/.test(query.get('code_challenge') ?? '') ||
+    query.get('code_challenge_method') !== 'S256'
+  ) {
+    return [
+      400,
+      'invalid_request',
+      'PKCE is required: code_challenge (S256, base64url) and code_challenge_method=S256',
+    ];
+  }
   try {
     return new URL(redirectUri);
   } catch {
@@ -130,7 +158,8 @@ export function handleAuthorize(
   const scope = query.get('scope') || DEFAULT_SCOPE;
   state.user(userKey);
   const redirectUri = query.get('redirect_uri') ?? '';
-  target.searchParams.set('code', state.tokens.issueCode(userKey, redirectUri, scope));
+  const challenge = query.get('code_challenge') ?? '';
+  target.searchParams.set('code', state.tokens.issueCode(userKey, redirectUri, scope, challenge));
   target.searchParams.set('scope', scope);
   target.searchParams.set('state', query.get('state') ?? '');
   res.writeHead(302, { Location: target.toString() });

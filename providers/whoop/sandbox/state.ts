@@ -19,6 +19,7 @@ function emptyStats(): SandboxStats {
     injected5xx: 0,
     refreshes: 0,
     refreshReuse: 0,
+    refreshResponsesLost: 0,
     unauthorized: 0,
   };
 }

@@ -2,7 +2,7 @@
 // clock, and refresh tokens that rotate — each refresh spends the old one (single-use) while the old
 // access token lives on until it expires.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TokenPair } from './types.ts';
 
 export const DEFAULT_SCOPE =
@@ -25,6 +25,8 @@ interface CodeEntry {
   userKey: string;
   redirectUri: string;
   scope: string;
+  /** PKCE (RFC 7636): base64url(SHA-256(verifier)), as the authorize request sent it. */
+  codeChallenge: string;
   expiresAtMs: number;
 }
 
@@ -89,18 +91,32 @@ export class TokenStore {
     for (const entry of this.refreshTokens.values()) if (entry.userKey === userKey) entry.revoked = true;
   }
 
-  /** Authorization-code flow: a one-time code valid for 10 minutes, bound to its redirect URI. */
-  issueCode(userKey: string, redirectUri: string, scope: string): string {
+  /**
+   * Authorization-code flow: a one-time code valid for 10 minutes, bound to its redirect URI and its
+   * PKCE challenge (S256).
+   */
+  issueCode(userKey: string, redirectUri: string, scope: string, codeChallenge: string): string {
     const code = opaque();
-    this.codes.set(code, { userKey, redirectUri, scope, expiresAtMs: this.nowMs() + 600_000 });
+    this.codes.set(code, { userKey, redirectUri, scope, codeChallenge, expiresAtMs: this.nowMs() + 600_000 });
     return code;
   }
 
-  redeemCode(code: string, redirectUri: string | null): IssuedTokens | undefined {
+  /**
+   * RFC 6749 §4.1.3 and RFC 7636 §4.6: the code is spent on the first attempt, and redeems only with
+   * the same redirect_uri and the verifier whose S256 hash is the challenge. Returns why it did not.
+   */
+  redeemCode(
+    code: string,
+    redirectUri: string | null,
+    codeVerifier: string | null,
+  ): IssuedTokens | 'unknown code' | 'redirect_uri mismatch' | 'PKCE verification failed' {
     const entry = this.codes.get(code);
     this.codes.delete(code);
-    if (!entry || entry.expiresAtMs <= this.nowMs()) return undefined;
-    if (redirectUri !== null && redirectUri !== entry.redirectUri) return undefined;
+    if (!entry || entry.expiresAtMs <= this.nowMs()) return 'unknown code';
+    if (redirectUri !== entry.redirectUri) return 'redirect_uri mismatch';
+    if (!codeVerifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(codeVerifier)) return 'PKCE verification failed';
+    const challenge = createHash('sha256').update(codeVerifier).digest('base64url');
+    if (challenge !== entry.codeChallenge) return 'PKCE verification failed';
     return this.issue(entry.userKey, entry.scope);
   }
 }

@@ -22,6 +22,12 @@ export interface SandboxFaults {
   /** Sandbox extension: 0..1 chance the token endpoint answers 503 without spending the refresh token. */
   tokenServerErrorRate?: number;
   /**
+   * Sandbox extension: 0..1 chance a successful refresh loses its answer: the rotation is committed
+   * (the old refresh token is spent, a new pair issued) and the connection is reset before any byte
+   * of the response, as when a proxy or the network drops it. Counted in refreshResponsesLost.
+   */
+  refreshResponseLostRate?: number;
+  /**
    * Sandbox extension: 0..1 chance a record is served as a later API version might serve it, still
    * valid (a new field, a new score_state value, an optional field left out); decided per record.
    * Malformed wins when a record is picked for both.
@@ -89,6 +95,8 @@ export interface SandboxStats {
   refreshes: number;
   /** Attempts to use a spent refresh token. */
   refreshReuse: number;
+  /** Refreshes whose rotation was committed but whose answer was dropped (refreshResponseLostRate). */
+  refreshResponsesLost: number;
   /** 401s. */
   unauthorized: number;
 }
