@@ -2,7 +2,7 @@
 // the sandbox: connect with tokens, backfill --follow with its progress bar, sync, and clear errors.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { scheduleId } from '../worker/schedules.ts';
 import { freePort } from '../worker/stack/processes.ts';
 import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
@@ -174,6 +174,25 @@ describe('wearhouse CLI', () => {
     expect(message).toMatch(/^wearhouse: sync:whoop:mia:manual-\d+ failed \(ReauthRequired\): \S/);
     expect(message).not.toMatch(/Workflow execution failed/);
     expect(hint).toMatch(/log in again: wearhouse connect whoop --user mia$/);
+    // The worker's log says the same, with the failure's class and type rather than `"error":{}`.
+    // (The SDK writes these lines once the failure is reported, which may be just after the CLI hears.)
+    const logged = (msg: string) =>
+      vi.waitFor(() => {
+        const line = stack.temporal.logLines
+          .map((text) => JSON.parse(text))
+          .find((l) => l.msg === msg && String(l.workflowId).startsWith('sync:whoop:mia:'));
+        expect(line, msg).toBeDefined();
+        return line;
+      });
+    expect((await logged('workflow failed')).error).toMatchObject({
+      class: 'ActivityFailure',
+      cause: { class: 'ApplicationFailure', type: 'ReauthRequired', message: expect.stringMatching(/\S/) },
+    });
+    expect((await logged('Activity failed')).error).toMatchObject({
+      class: 'ApplicationFailure',
+      type: 'ReauthRequired',
+      message: expect.stringMatching(/\S/),
+    });
   });
 
   it.each([

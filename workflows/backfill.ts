@@ -13,6 +13,7 @@ import type { RunCounts, WindowResult, WindowSpec } from '../activities/types.ts
 import { type BackfillInput, parseBackfillInput } from './inputs.ts';
 import {
   checkConnection,
+  logFailure,
   parseOrFail,
   planBackfill,
   syncWindow,
@@ -52,7 +53,14 @@ export const progressQuery = defineQuery<BackfillProgress>('progress');
 
 const DEFAULTS = { parallelism: 4, windowsPerRun: 200, heartbeatTimeoutSeconds: 60 };
 
-export async function backfill(
+export function backfill(
+  input: BackfillInput & { options?: BackfillOptions },
+  carry?: BackfillCarry,
+): Promise<BackfillResult> {
+  return logFailure(() => run(input, carry));
+}
+
+async function run(
   input: BackfillInput & { options?: BackfillOptions },
   carry?: BackfillCarry,
 ): Promise<BackfillResult> {
