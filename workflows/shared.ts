@@ -49,6 +49,8 @@ export function workflowLog(userId: string, provider: string) {
   return {
     info: (message: string, attrs: Record<string, unknown> = {}) =>
       log.info(message, { userId, provider, ...attrs }),
+    warn: (message: string, attrs: Record<string, unknown> = {}) =>
+      log.warn(message, { userId, provider, ...attrs }),
   };
 }
 
