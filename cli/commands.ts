@@ -203,7 +203,9 @@ const backfill: Command = async ({ config, values }) => {
         : `started ${handle.workflowId} (run ${handle.signaledRunId})`,
     );
     if (values.follow) {
-      await followBackfill(handle).catch((error: unknown) => {
+      const budget = config[`${input.provider.toUpperCase()}_REQUESTS_PER_MINUTE` as keyof Config];
+      const requestsPerMinute = typeof budget === 'number' ? budget : undefined;
+      await followBackfill(handle, { requestsPerMinute }).catch((error: unknown) => {
         throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
       });
     }

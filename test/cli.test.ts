@@ -46,10 +46,9 @@ describe('wearhouse CLI', () => {
       'whoop',
       '--user',
       'jack',
-      '--access-token',
-      tokens.accessToken,
-      '--refresh-token',
-      tokens.refreshToken,
+      // `=` form: a token may begin with '-', which would read as an option.
+      `--access-token=${tokens.accessToken}`,
+      `--refresh-token=${tokens.refreshToken}`,
       '--expires-in',
       String(tokens.expiresIn),
       '--no-backfill',
@@ -114,7 +113,11 @@ describe('wearhouse CLI', () => {
       iso(day(-40)),
       '--follow',
     );
-    expect(stdout).toMatch(/started backfill:whoop:jack/);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^started backfill:whoop:jack/);
+    // The first frame is the truth before the windows are known; no bar claims 0/0.
+    expect(lines[1]).toBe('planning…');
+    expect(stdout).not.toMatch(/ 0\/0 windows/);
     expect(stdout).toMatch(/\[#+-*\] \d+\/\d+ windows · \d+ records · \d+ API calls/);
     const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(summary.windowsDone).toBe(summary.windowsTotal);
@@ -126,6 +129,22 @@ describe('wearhouse CLI', () => {
       0,
     );
     expect(inserted).toBe(stored?.n);
+  });
+
+  it('backfill --follow of a covered range says it is already covered', async () => {
+    const { stdout } = await cli(
+      'backfill',
+      '--user',
+      'jack',
+      '--provider',
+      'whoop',
+      '--from',
+      iso(day(-100)),
+      '--to',
+      iso(day(-60)),
+      '--follow',
+    );
+    expect(stdout).toContain(`already covered: nothing to fetch (${iso(day(-100))} → ${iso(day(-60))})`);
   });
 
   it('sync runs an incremental sync and prints its result', async () => {
