@@ -13,7 +13,7 @@ import { runDemo } from './demo.ts';
 import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
 import { followBackfill } from './follow.ts';
 import { runOAuthFlow } from './oauth.ts';
-import { connectWithTokens, startBackfill, startSync } from './operations.ts';
+import { backfillWorkflowId, connectWithTokens, isRunning, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
 
 export interface CommandInput {
@@ -195,10 +195,17 @@ const backfill: Command = async ({ config, values }) => {
   const clients = await openClients(config, endpoints);
   try {
     await assertConnectionReady(clients.sql, input.provider, input.userId);
+    const joined = await isRunning(clients.client, backfillWorkflowId(input.provider, input.userId));
     const handle = await startBackfill(clients.client, config, input);
-    say(`started ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+    say(
+      joined
+        ? `added ${input.from} → ${input.to} to the running ${handle.workflowId} (run ${handle.signaledRunId})`
+        : `started ${handle.workflowId} (run ${handle.signaledRunId})`,
+    );
     if (values.follow) {
-      await followBackfill(handle).catch((error: unknown) => {
+      const budget = config[`${input.provider.toUpperCase()}_REQUESTS_PER_MINUTE` as keyof Config];
+      const requestsPerMinute = typeof budget === 'number' ? budget : undefined;
+      await followBackfill(handle, { requestsPerMinute }).catch((error: unknown) => {
         throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
       });
     }

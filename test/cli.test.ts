@@ -2,7 +2,7 @@
 // the sandbox: connect with tokens, backfill --follow with its progress bar, sync, and clear errors.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { scheduleId } from '../worker/schedules.ts';
 import { freePort } from '../worker/stack/processes.ts';
 import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
@@ -46,10 +46,9 @@ describe('wearhouse CLI', () => {
       'whoop',
       '--user',
       'jack',
-      '--access-token',
-      tokens.accessToken,
-      '--refresh-token',
-      tokens.refreshToken,
+      // `=` form: a token may begin with '-', which would read as an option.
+      `--access-token=${tokens.accessToken}`,
+      `--refresh-token=${tokens.refreshToken}`,
       '--expires-in',
       String(tokens.expiresIn),
       '--no-backfill',
@@ -114,7 +113,11 @@ describe('wearhouse CLI', () => {
       iso(day(-40)),
       '--follow',
     );
-    expect(stdout).toMatch(/started backfill:whoop:jack/);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^started backfill:whoop:jack/);
+    // The first frame is the truth before the windows are known; no bar claims 0/0.
+    expect(lines[1]).toBe('planning…');
+    expect(stdout).not.toMatch(/ 0\/0 windows/);
     expect(stdout).toMatch(/\[#+-*\] \d+\/\d+ windows · \d+ records · \d+ API calls/);
     const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(summary.windowsDone).toBe(summary.windowsTotal);
@@ -126,6 +129,22 @@ describe('wearhouse CLI', () => {
       0,
     );
     expect(inserted).toBe(stored?.n);
+  });
+
+  it('backfill --follow of a covered range says it is already covered', async () => {
+    const { stdout } = await cli(
+      'backfill',
+      '--user',
+      'jack',
+      '--provider',
+      'whoop',
+      '--from',
+      iso(day(-100)),
+      '--to',
+      iso(day(-60)),
+      '--follow',
+    );
+    expect(stdout).toContain(`already covered: nothing to fetch (${iso(day(-100))} → ${iso(day(-60))})`);
   });
 
   it('sync runs an incremental sync and prints its result', async () => {
@@ -174,6 +193,25 @@ describe('wearhouse CLI', () => {
     expect(message).toMatch(/^wearhouse: sync:whoop:mia:manual-\d+ failed \(ReauthRequired\): \S/);
     expect(message).not.toMatch(/Workflow execution failed/);
     expect(hint).toMatch(/log in again: wearhouse connect whoop --user mia$/);
+    // The worker's log says the same, with the failure's class and type rather than `"error":{}`.
+    // (The SDK writes these lines once the failure is reported, which may be just after the CLI hears.)
+    const logged = (msg: string) =>
+      vi.waitFor(() => {
+        const line = stack.temporal.logLines
+          .map((text) => JSON.parse(text))
+          .find((l) => l.msg === msg && String(l.workflowId).startsWith('sync:whoop:mia:'));
+        expect(line, msg).toBeDefined();
+        return line;
+      });
+    expect((await logged('workflow failed')).error).toMatchObject({
+      class: 'ActivityFailure',
+      cause: { class: 'ApplicationFailure', type: 'ReauthRequired', message: expect.stringMatching(/\S/) },
+    });
+    expect((await logged('Activity failed')).error).toMatchObject({
+      class: 'ApplicationFailure',
+      type: 'ReauthRequired',
+      message: expect.stringMatching(/\S/),
+    });
   });
 
   it.each([

@@ -2,6 +2,7 @@
 // and the native core's own, forwarded) go into the same pino stream; Prometheus metrics optional.
 // The Runtime's metric meter also carries the project's own metrics (worker/metrics.ts).
 import { type LogLevel, type LogMetadata, Runtime } from '@temporalio/worker';
+import { describeError, isErrorLike } from '../workflows/error-fields.ts';
 import type { Logger } from './logger.ts';
 import { HISTOGRAM_BUCKETS } from './metrics.ts';
 
@@ -20,6 +21,9 @@ export function installRuntime(logger: Logger, options: { metricsBindAddress?: s
     const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[
       level
     ];
+    // The workflows log their failure themselves ("workflow failed", with its class and type): the
+    // SDK's own line gets the error as cloned across the worker thread, which keeps only the messages.
+    if (message === 'Workflow failed') return temporalLogger.debug(sameNames(meta), message);
     temporalLogger[method](sameNames(meta), message);
   };
   Runtime.install({
@@ -58,6 +62,10 @@ export function installRuntime(logger: Logger, options: { metricsBindAddress?: s
 function sameNames(meta: LogMetadata | undefined): LogMetadata {
   if (!meta) return {};
   const { workflowRunId, activityType, taskToken: _taskToken, ...rest } = meta;
+  for (const [key, value] of Object.entries(rest)) {
+    // (Not again for what a workflow described already: that has its class.)
+    if (isErrorLike(value) && !('class' in value)) rest[key] = describeError(value);
+  }
   return {
     ...rest,
     ...(workflowRunId === undefined ? {} : { runId: workflowRunId }),
