@@ -166,8 +166,7 @@ describe('shared budget (Postgres)', () => {
     void b.acquire().then(() => {
       granted = true;
     });
-    for (let i = 0; i < 100 && warnings.length === 0; i++) await sleep(20);
-    expect(warnings).toHaveLength(1);
+    await vi.waitFor(() => expect(warnings).toHaveLength(1), { timeout: 5_000, interval: 20 });
     expect(warnings[0]).toMatchObject({ provider: 'daily', requestsPerDay: 5 });
     const [next] = await db.sql<{ ms: number }[]>`
       select (extract(epoch from (((now() at time zone 'UTC')::date + 1)::timestamp at time zone 'UTC') - now())
