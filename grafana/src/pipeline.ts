@@ -88,9 +88,9 @@ const REQUESTS = `
   )
   select time, metric, value from busiest
   union all
-  select $__timeFrom()::timestamptz, metric, value from budget
+  select extract(epoch from $__timeFrom()::timestamptz), metric, value from budget
   union all
-  select $__timeTo()::timestamptz, metric, value from budget
+  select extract(epoch from $__timeTo()::timestamptz), metric, value from budget
   order by 1, 2`;
 
 // Per provider with a day budget: its requests in the 24 hours before the range's end, as a share.
