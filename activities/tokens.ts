@@ -17,7 +17,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../providers/errors.ts';
-import type { ProviderApi, RequestStats } from '../providers/types.ts';
+import type { RequestStats, TokenRefresher } from '../providers/types.ts';
 import { type ConnectionRow, decryptTokens, getConnection } from '../store/connections.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
@@ -50,10 +50,10 @@ export interface AccessToken {
 }
 
 export interface TokenManager {
-  accessToken(provider: ProviderApi, userId: string, stats: RequestStats): Promise<AccessToken>;
+  accessToken(provider: TokenRefresher, userId: string, stats: RequestStats): Promise<AccessToken>;
   /** After a 401: refresh unless another process already replaced the token we used. */
   refreshAfterUnauthorized(
-    provider: ProviderApi,
+    provider: TokenRefresher,
     userId: string,
     used: AccessToken,
     stats: RequestStats,
@@ -109,7 +109,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
     };
   };
 
-  const readActive = async (provider: ProviderApi, userId: string): Promise<ConnectionRow> => {
+  const readActive = async (provider: TokenRefresher, userId: string): Promise<ConnectionRow> => {
     const row = await getConnection(sql, provider.name, userId);
     if (!row) throw new ProviderError(`no ${provider.name} connection for user ${userId}`, 'invalid_input');
     assertActive(row.status, row.status_reason, provider.name, userId);
@@ -118,7 +118,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
 
   /** One refresh for the connection: returns a token for which `due` is false. */
   async function refreshOnce(
-    provider: ProviderApi,
+    provider: TokenRefresher,
     userId: string,
     stats: RequestStats,
     due: (token: Current) => boolean,
@@ -153,7 +153,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   }
 
   async function callProvider(
-    provider: ProviderApi,
+    provider: TokenRefresher,
     key: LeaseKey,
     row: ConnectionRow,
     owner: string,
@@ -169,7 +169,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       });
     }, leaseMs / 3);
     renew.unref();
-    let tokens: Awaited<ReturnType<ProviderApi['refreshTokens']>>;
+    let tokens: Awaited<ReturnType<TokenRefresher['refreshTokens']>>;
     try {
       tokens = await provider.refreshTokens(refreshToken, stats);
     } catch (error) {
@@ -191,7 +191,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   }
 
   async function onRejected(
-    provider: ProviderApi,
+    provider: TokenRefresher,
     key: LeaseKey,
     row: ConnectionRow,
     error: ProviderError,
@@ -218,7 +218,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
 
   /** The single-flight wrapper: callers in this process share one refresh per connection. */
   async function ensure(
-    provider: ProviderApi,
+    provider: TokenRefresher,
     userId: string,
     stats: RequestStats,
     due: (token: Current) => boolean,

@@ -22,6 +22,8 @@ export interface ConnectionRow {
   refresh_lease_until: Date | null;
   /** A refresh request went unanswered since the last good one (a lost rotation is possible). */
   refresh_uncertain_at: Date | null;
+  /** The user's id at the provider (API-key providers pull by it; webhooks name users by it). */
+  external_user_id: string | null;
   created_at: Date;
 }
 
@@ -56,6 +58,25 @@ export async function saveTokens(
       access_issued_at = excluded.access_issued_at, token_version = connections.token_version + 1,
       refresh_lease_owner = null, refresh_lease_until = null, refresh_uncertain_at = null,
       last_refreshed_at = coalesce(excluded.last_refreshed_at, connections.last_refreshed_at), updated_at = now()`;
+}
+
+/**
+ * A connection without tokens (API-key and auth-less providers): the user's id at the provider, if
+ * any. Another local user already holding that id is refused by the unique index (sql/010) rather
+ * than silently shared.
+ */
+export async function saveConnection(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  externalUserId: string | null,
+): Promise<void> {
+  await ensureUser(sql, userId);
+  await sql`
+    insert into connections (provider, user_id, status, external_user_id)
+    values (${provider}, ${userId}, 'active', ${externalUserId})
+    on conflict (provider, user_id) do update set
+      status = 'active', status_reason = null, external_user_id = excluded.external_user_id, updated_at = now()`;
 }
 
 export async function getConnection(

@@ -12,8 +12,8 @@ import {
 } from '../activities/tokens.ts';
 import { ProviderError } from '../providers/errors.ts';
 import { createSharedBudget, type RateBudget } from '../providers/rate-budget.ts';
-import type { RequestStats } from '../providers/types.ts';
-import { createWhoopProvider, type WhoopProvider } from '../providers/whoop/index.ts';
+import type { RequestStats, TokenRefresher } from '../providers/types.ts';
+import { createWhoopRuntime, type WhoopRuntime } from '../providers/whoop/index.ts';
 import { startWhoopSandbox } from '../providers/whoop/sandbox/index.ts';
 import type { WhoopSandbox } from '../providers/whoop/sandbox/types.ts';
 import { saveTokens } from '../store/connections.ts';
@@ -28,7 +28,9 @@ const cipher = createTokenCipher(generateKeySpec('t1'));
 interface Worker {
   sql: Sql;
   budget: RateBudget;
-  provider: WhoopProvider;
+  /** What the token manager refreshes through. */
+  provider: TokenRefresher;
+  runtime: WhoopRuntime;
   tokens: TokenManager;
   outcomes: RefreshOutcome[];
   reauth: string[];
@@ -42,8 +44,9 @@ const workers: Worker[] = [];
 function startWorker(): Worker {
   const sql = connect(db.url, { max: 3, applicationName: 'token-test' });
   const budget = createSharedBudget(sql, 'whoop', 6000);
-  const provider = createWhoopProvider({
+  const runtime = createWhoopRuntime({
     apiUrl: sandbox.url,
+    authorizeUrl: `${sandbox.url}/oauth/oauth2/auth`,
     tokenUrl: sandbox.tokenUrl,
     clientId: 'sandbox-client',
     clientSecret: 'sandbox-secret',
@@ -60,7 +63,8 @@ function startWorker(): Worker {
       reauth.push(reason);
     },
   });
-  const worker = { sql, budget, provider, tokens, outcomes, reauth };
+  const provider: TokenRefresher = { name: 'whoop', refreshTokens: runtime.oauth.refreshTokens };
+  const worker = { sql, budget, provider, runtime, tokens, outcomes, reauth };
   workers.push(worker);
   return worker;
 }
@@ -83,12 +87,12 @@ async function callers(worker: Worker, users: string[], tokenStats: RequestStats
         const counted = stats();
         tokenStats.push(counted);
         const token = await worker.tokens.accessToken(worker.provider, userId, counted);
-        const page = await worker.provider.fetchPage(
-          token.value,
+        const page = await worker.runtime.fetchPage(
+          { type: 'oauth', accessToken: token.value },
           { kind: 'cycle', start: new Date(Date.now() - 5 * 86_400_000), end: new Date() },
           stats(),
         );
-        return page.records.length;
+        return page.documents.length;
       }),
     ),
   );

@@ -9,6 +9,7 @@ import {
   mapWhoopPage,
   mapWhoopRecord,
   normalizeOffset,
+  WHOOP_COLLECTION_KINDS,
   type WhoopKind,
 } from '../providers/whoop/mapping.ts';
 import { WHOOP_SPEC_URL } from './fixtures/whoop-spec.ts';
@@ -114,7 +115,9 @@ describe('WHOOP mapping of the spec examples', () => {
 
   it('maps the spec example of every kind the workflows plan with', () => {
     const exampleOf = { cycle, sleep, recovery, workout } as Record<string, (() => Json) | undefined>;
-    for (const kind of providerCatalog.whoop.kinds) {
+    // The catalog the workflows plan with holds the very list the client fetches and maps.
+    expect(providerCatalog.whoop?.kinds).toBe(WHOOP_COLLECTION_KINDS);
+    for (const kind of WHOOP_COLLECTION_KINDS) {
       const example = exampleOf[kind];
       expect(example, `a spec example for ${kind}`).toBeDefined();
       expect(mapOk(kind, example?.()).kind).toBe(kind);

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { providerCatalog } from '../providers/catalog.ts';
 import { WHOOP_COLLECTION_PATHS } from '../providers/whoop/client.ts';
+import { WHOOP_COLLECTION_KINDS } from '../providers/whoop/mapping.ts';
 import { RECORD_SCHEMA, WHOOP_SPEC_URL } from './fixtures/whoop-spec.ts';
 
 const original = new URL('../../shared/specs/whoop-openapi.yml', import.meta.url);
@@ -20,14 +20,14 @@ const spec = parse(copy) as {
 describe('the WHOOP spec copy', () => {
   it('is an OpenAPI 3 document with a GET for every collection the workflows plan', () => {
     expect(spec.openapi).toMatch(/^3\./);
-    for (const kind of providerCatalog.whoop.kinds) {
+    for (const kind of WHOOP_COLLECTION_KINDS) {
       const path = WHOOP_COLLECTION_PATHS[kind];
       expect(spec.paths[path]?.get?.responses?.['200'], `GET ${path} (${kind})`).toBeDefined();
     }
   });
 
   it('defines the record schema of every collection kind', () => {
-    for (const kind of providerCatalog.whoop.kinds) {
+    for (const kind of WHOOP_COLLECTION_KINDS) {
       expect(spec.components.schemas[RECORD_SCHEMA[kind]], `${kind}: ${RECORD_SCHEMA[kind]}`).toBeDefined();
     }
   });
