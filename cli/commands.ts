@@ -11,6 +11,7 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
+import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
@@ -32,21 +33,6 @@ function required(values: CommandInput['values'], name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError(`--${name} is required`);
   return value.trim();
-}
-
-/** Runs until Ctrl-C / SIGTERM, then runs `cleanup` once. */
-export function untilSignal(cleanup: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      say(`\n${signal}: shutting down…`);
-      cleanup().finally(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
 }
 
 const dev: Command = async ({ config }) => {
@@ -97,11 +83,6 @@ const worker: Command = async ({ config }) => {
   });
   await untilSignal(() => running.shutdown());
 };
-
-/** METRICS_PORT=0 turns the Prometheus endpoint off. */
-export function metricsAddress(config: Config, host: string): string | undefined {
-  return config.METRICS_PORT > 0 ? `${host}:${config.METRICS_PORT}` : undefined;
-}
 
 const migrateCommand: Command = async ({ config }) => {
   const { databaseUrl } = config.DATABASE_URL

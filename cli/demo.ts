@@ -8,9 +8,9 @@ import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
 import type { BackfillProgress } from '../workflows/backfill.ts';
-import { metricsAddress, untilSignal } from './commands.ts';
 import { cipherFor, openClients, removeStackFile, writeStackFile } from './context.ts';
 import { progressLine } from './follow.ts';
+import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { connectWithTokens } from './operations.ts';
 
 const DEMO_USERS = ['alice', 'bob', 'carol'];
