@@ -7,6 +7,7 @@
 // one user's windows run one page at a time (a token is never used by two requests at once within a
 // window, and a user's windows are paced by the same app budget), and a 429 from either layer pauses
 // the whole budget for Retry-After, so a token that tripped its own layer waits it out too.
+import { windowDays } from '../day-range.ts';
 import { ProviderError } from '../errors.ts';
 import {
   type FailedResponse,
@@ -86,13 +87,8 @@ export function ouraDateRange(start: Date, end: Date): { startDate: string; endD
   if (!(end.getTime() > start.getTime())) {
     throw new ProviderError('Oura window: end must be after start', 'invalid_input');
   }
-  const firstDay = Math.floor(start.getTime() / DAY_MS);
-  const lastDay = Math.floor((end.getTime() - 1) / DAY_MS);
-  return { startDate: isoDay(firstDay), endDate: isoDay(lastDay + 1) };
-}
-
-function isoDay(dayNumber: number): string {
-  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  const { startDay, endDay } = windowDays(start, end);
+  return { startDate: startDay, endDate: endDay };
 }
 
 export function createOuraClient(options: OuraClientOptions): OuraClient {

@@ -1,3 +1,5 @@
+import type { ProviderDescriptor } from '../types.ts';
+
 // Oura v2 as plain facts (no I/O): workflows read these through the catalog to validate inputs and
 // plan windows. The API itself: providers/oura/spec/oura-openapi.yml; how it is read: docs/oura.md.
 
@@ -35,12 +37,14 @@ export const ouraDescriptor = {
   windowDays: 30,
   // The heartrate endpoint fails above 30 days per request.
   windowDaysByKind: { heartrate: 30 },
+  // Every collection but heartrate filters by the document's `day`.
+  dayFilteredKinds: OURA_KINDS,
   // Oura documents have no updated_at and change after the fact (late syncs, bedtime edits, scores
   // recomputed when the next night arrives): incremental sync re-reads a week and stores only what
   // changed (payload comparison in store/records.ts).
   rescoreLookbackDays: 7,
   envPrefix: 'OURA',
   oauth: { scopes: 'email personal daily heartrate workout session spo2Daily', pkce: true },
-} as const;
+} as const satisfies ProviderDescriptor;
 
 export type OuraDescriptor = typeof ouraDescriptor;
