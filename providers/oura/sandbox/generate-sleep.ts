@@ -85,7 +85,7 @@ export function buildNight(rng: Rng, id: string, day: string, dayNumber: number,
   const efficiency = clamp((totalSleep / timeInBed) * 100, 1, 100);
   const lowestHeartRate = clamp(rng.normal(50, 4), 38, 70);
   const averageHrv = clamp(rng.normal(55, 12), 15, 140);
-  const score = clamp(40 + (totalSleep / 3600) * 6 + (efficiency - 85) * 0.8 + rng.normal(0, 4), 1, 100);
+  const score = clamp(34 + (totalSleep / 3600) * 6 + (efficiency - 85) * 0.8 + rng.normal(0, 4), 1, 100);
   const readinessScore = clamp(rng.normal(score, 8), 1, 100);
   const movement = Array.from({ length: epochs * 10 }, (_, i) =>
     phases[Math.floor(i / 10)] === '4' ? String(rng.int(2, 4)) : rng.chance(0.08) ? '2' : '1',

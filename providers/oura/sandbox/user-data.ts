@@ -196,8 +196,8 @@ export function sortKey(doc: Doc): string {
 
 /** A later version of a document: what Oura recomputes when a late sync or an edit arrives. */
 function changed(doc: Doc, generation: number): Doc {
-  if (typeof doc.score === 'number')
-    doc.score = Math.max(1, Math.min(100, doc.score + (generation % 2 ? 3 : -2)));
+  // Always a different score, never out of [1, 100].
+  if (typeof doc.score === 'number') doc.score += (doc.score >= 97 ? -2 : 2) - (generation % 2);
   if ('bedtime_end' in doc && typeof doc.bedtime_end === 'string') {
     doc.sleep_analysis_reason = 'bedtime_edit';
     doc.time_in_bed = Number(doc.time_in_bed) + 300;
