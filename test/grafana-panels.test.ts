@@ -54,7 +54,8 @@ async function runTarget(target: PanelTarget, users: string[]) {
     from,
     to,
     intervalMs: panelIntervalMs(from, to),
-    variables: { user: users },
+    // Every user here wears WHOOP (test/grafana-panels-oura.test.ts checks Oura and mixed data).
+    variables: { user: users, provider: ['whoop'] },
   });
   // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
   const rows = await grafana.unsafe(sql).simple();
@@ -267,7 +268,7 @@ describe('the checker rejects broken panels', () => {
       from: data.from,
       to: data.to,
       intervalMs: DAY,
-      variables: { user: ["x') or 1=1 --"] },
+      variables: { user: ["x') or 1=1 --"], provider: ['whoop'] },
     });
     expect(await grafana.unsafe(sql).simple()).toHaveLength(0);
   });

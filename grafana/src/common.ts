@@ -27,6 +27,13 @@ export const DATASOURCE: DataSourceRef = { type: 'grafana-postgresql-datasource'
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
 export const USERS = 'user_id in (${user:sqlstring})';
 
+/**
+ * The panel filter for the $provider variable. One provider at a time: a user who wears two devices
+ * has two nights per day, which summed or averaged together would mean nothing.
+ */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const PROVIDERS = 'provider in (${provider:sqlstring})';
+
 /** Series display name for long-format results: "<user> <column>". */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana display-name template, not a JS template.
 export const BY_USER = '${__field.labels.user_id} ${__field.name}';
@@ -162,6 +169,24 @@ export function userVariable(): QueryVariableBuilder {
     .current({ selected: true, text: ['All'], value: ['$__all'] });
 }
 
+/** The providers the selected users connected (read from data, never named here); one at a time. */
+export function providerVariable(): QueryVariableBuilder {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+  const query =
+    'select distinct provider from connection_status where user_id in (${user:sqlstring}) order by 1';
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which device the panels show, for users who wear more than one.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(false)
+    .includeAll(false)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc);
+}
+
 /**
  * The finishing pass: stable panel ids (1, 2, … in layout order, rows' nested panels included), the
  * datasource on every panel (Grafana resolves a panel without one to the *default* datasource), and
@@ -193,6 +218,6 @@ export function dailySummarySeries(column: string): string {
   return `
   select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
   from daily_summary
-  where ${USERS} and $__timeFilter(day) and ${column} is not null
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
   order by 1, 2`;
 }
