@@ -198,8 +198,8 @@ export interface RuntimeDeps {
   onRequest?: (event: RequestEvent) => void;
 }
 
-/** How a sandbox user connects: the same shapes `wearhouse connect` stores. */
-export type SandboxGrant =
+/** What a connection is stored with (`wearhouse connect`, a sandbox user): by auth kind. */
+export type ConnectionGrant =
   | { type: 'oauth'; accessToken: string; refreshToken: string; expiresInSeconds: number }
   | { type: 'api_key'; externalUserId: string }
   | { type: 'none' };
@@ -218,7 +218,7 @@ export interface RunningSandbox {
   /** The users `npm run demo` connects. */
   demoUsers: readonly string[];
   /** Credentials for one of this sandbox's users. */
-  grant(userId: string): SandboxGrant | Promise<SandboxGrant>;
+  grant(userId: string): ConnectionGrant | Promise<ConnectionGrant>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@ function importGraph(): Map<string, string[]> {
 }
 
 /** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
-export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   let index = 0;
   const indices = new Map<string, number>();
   const low = new Map<string, number>();

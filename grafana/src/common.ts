@@ -27,13 +27,6 @@ export const DATASOURCE: DataSourceRef = { type: 'grafana-postgresql-datasource'
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
 export const USERS = 'user_id in (${user:sqlstring})';
 
-/**
- * The panel filter for the $provider variable. One provider at a time: a user who wears two devices
- * has two nights per day, which summed or averaged together would mean nothing.
- */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
-export const PROVIDERS = 'provider in (${provider:sqlstring})';
-
 /** Series display name for long-format results: "<user> <column>". */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana display-name template, not a JS template.
 export const BY_USER = '${__field.labels.user_id} ${__field.name}';
@@ -153,6 +146,27 @@ export function newDashboard(
   );
 }
 
+/** Panels filtered by the $provider variable (the names of the `providers` table). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const PROVIDERS = 'provider in (${provider:sqlstring})';
+
+/** The providers the worker is configured for (the `providers` table), so dashboards name none. */
+export function providerVariable(): QueryVariableBuilder {
+  const query = 'select name from providers order by 1';
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which providers the panels show.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(true)
+    .includeAll(true)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
 export function userVariable(): QueryVariableBuilder {
   const query = 'select id from users order by 1';
   return new QueryVariableBuilder('user')
@@ -169,11 +183,13 @@ export function userVariable(): QueryVariableBuilder {
     .current({ selected: true, text: ['All'], value: ['$__all'] });
 }
 
-/** The providers the selected users connected (read from data, never named here); one at a time. */
-export function providerVariable(): QueryVariableBuilder {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
-  const query =
-    'select distinct provider from connection_status where user_id in (${user:sqlstring}) order by 1';
+/**
+ * $provider on the data dashboards: one provider at a time, from those the selected users connected
+ * (read from data, never named here). A user who wears two devices has two nights a day, which summed
+ * or averaged together would mean nothing.
+ */
+export function connectedProviderVariable(): QueryVariableBuilder {
+  const query = `select distinct provider from connection_status where ${USERS} order by 1`;
   return new QueryVariableBuilder('provider')
     .label('Provider')
     .description('Which device the panels show, for users who wear more than one.')

@@ -9,12 +9,12 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
-  providerVariable,
   RECOVERY_BANDS,
   reduce,
   SLEEP_HOURS,
@@ -103,12 +103,12 @@ export function overviewDashboard(): Dashboard {
     "Today's recovery, sleep and strain at a glance, and how they trend over 30 and 90 days.",
     'now-30d',
   )
-    .withVariable(providerVariable())
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Latest day'))
     .withPanel(
       stat(
         'Recovery',
-        "The latest day's WHOOP recovery (0-33 red, 34-66 yellow, 67-100 green).",
+        "The latest day's recovery score (0-33 red, 34-66 yellow, 67-100 green).",
         'recovery_pct',
         units.Percent,
       )
@@ -149,7 +149,9 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       new TimeseriesPanel()
         .title('Recovery, last 90 days')
-        .description('Daily recovery with its trailing 7-day mean, over WHOOP recovery bands.')
+        .description(
+          'Daily recovery with its trailing 7-day mean, over the recovery bands (red below 34, green from 67).',
+        )
         .timeFrom('90d')
         .unit(units.Percent)
         .min(0)

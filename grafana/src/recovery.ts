@@ -8,13 +8,13 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
-  providerVariable,
   RECOVERY_BANDS,
   reduce,
   series,
@@ -80,7 +80,7 @@ export function recoveryDashboard(): Dashboard {
     'How ready the body was each day (WHOOP recovery) and the measures behind it: HRV, resting heart rate, SpO2, skin temperature.',
     'now-90d',
   )
-    .withVariable(providerVariable())
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Recovery'))
     .withPanel(
       new TimeseriesPanel()

@@ -8,13 +8,13 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   finish,
   GOOD_PCT,
   legend,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
-  providerVariable,
   reduce,
   SLEEP_HOURS,
   series,
@@ -105,7 +105,7 @@ export function sleepDashboard(): Dashboard {
     'How long and how well each night went: stages, need, performance, regularity and naps.',
     'now-90d',
   )
-    .withVariable(providerVariable())
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Summary'))
     .withPanel(
       new StatPanel()

@@ -14,13 +14,13 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
-  providerVariable,
   reduce,
   STRAIN_ZONES,
   series,
@@ -82,7 +82,7 @@ export function strainDashboard(): Dashboard {
     'How hard each day and workout was: day strain, energy, sports, heart-rate zones and weekly volume.',
     'now-90d',
   )
-    .withVariable(providerVariable())
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Days'))
     .withPanel(
       new TimeseriesPanel()
