@@ -18,6 +18,7 @@ import { createTokenCipher } from '../store/crypto.ts';
 import { scheduleId } from '../worker/schedules.ts';
 import { sleepStagesByDay } from './support/sandbox-expected.ts';
 import { DAY_MS, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
+import { waitUntil } from './support/worker-process.ts';
 
 const BOTH = 'mix-ann';
 const OURA_ONLY = 'mix-cleo';
@@ -33,6 +34,8 @@ const WHOOP_ONLY_PANELS = [
   'Overview / Recovery',
   'Overview / Resting heart rate',
   'Overview / Sleep performance',
+  // Oura has no daily request budget, only per-minute windows.
+  'Pipeline health / Requests in 24 hours',
   'Recovery / Days per recovery band',
   'Recovery / Mean recovery',
   'Recovery / Recovery score',
@@ -104,6 +107,11 @@ beforeAll(async () => {
       ).result(),
     ),
   );
+  // The worker flushes its request counters every few seconds; the request panels need them.
+  await waitUntil('request counters of both providers stored', async () => {
+    const rows = await stack.db.sql`select distinct provider from provider_requests`;
+    return rows.length === 2;
+  });
   // Panels look at the range up to now, after the runs (the pipeline panels show them).
   to = new Date();
   await stack.db.sql`analyze`;
