@@ -8,6 +8,7 @@ export const FAILURE_TYPES = {
   transient: 'ProviderUnavailable',
   unauthorized: 'Unauthorized',
   reauth_required: 'ReauthRequired',
+  access_denied: 'AccessDenied',
   client_error: 'ProviderClientError',
   invalid_input: 'InvalidInput',
   database: 'DatabaseUnavailable',
@@ -17,6 +18,7 @@ export const FAILURE_TYPES = {
 
 const NON_RETRYABLE = new Set<string>([
   FAILURE_TYPES.reauth_required,
+  FAILURE_TYPES.access_denied,
   FAILURE_TYPES.client_error,
   FAILURE_TYPES.invalid_input,
 ]);

@@ -44,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
       credentials: createCredentialSource({ sql: deps.sql, tokens }),
       logger: deps.logger,
       metrics: deps.metrics,
+      onAccessDenied: deps.onReauthRequired,
     }),
   };
 }

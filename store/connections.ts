@@ -4,7 +4,7 @@ import type { TokenSet } from '../providers/types.ts';
 import type { TokenCipher } from './crypto.ts';
 import type { Sql, Queryable as Tx } from './db.ts';
 
-export type ConnectionStatus = 'active' | 'reauth_required' | 'disconnected';
+export type ConnectionStatus = 'active' | 'reauth_required' | 'access_denied' | 'disconnected';
 
 export interface ConnectionRow {
   provider: string;

@@ -20,7 +20,7 @@ export const retry: RetryPolicy = {
   maximumInterval: '1m',
   // Unlimited attempts: transient failures (provider down, Postgres restarting) eventually pass;
   // failures that cannot pass are thrown as non-retryable by the activities.
-  nonRetryableErrorTypes: ['InvalidInput', 'ReauthRequired', 'ProviderClientError'],
+  nonRetryableErrorTypes: ['InvalidInput', 'ReauthRequired', 'AccessDenied', 'ProviderClientError'],
 };
 
 export const { checkConnection, planBackfill, planIncremental } = proxyActivities<Activities>({

@@ -184,6 +184,26 @@ export function userVariable(): QueryVariableBuilder {
 }
 
 /**
+ * $provider on the data dashboards: one provider at a time, from those the selected users connected
+ * (read from data, never named here). A user who wears two devices has two nights a day, which summed
+ * or averaged together would mean nothing.
+ */
+export function connectedProviderVariable(): QueryVariableBuilder {
+  const query = `select distinct provider from connection_status where ${USERS} order by 1`;
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which device the panels show, for users who wear more than one.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(false)
+    .includeAll(false)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc);
+}
+
+/**
  * The finishing pass: stable panel ids (1, 2, … in layout order, rows' nested panels included), the
  * datasource on every panel (Grafana resolves a panel without one to the *default* datasource), and
  * dashboard links in the toolbar rather than the SDK's default of the controls menu.
@@ -214,6 +234,6 @@ export function dailySummarySeries(column: string): string {
   return `
   select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
   from daily_summary
-  where ${USERS} and $__timeFilter(day) and ${column} is not null
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
   order by 1, 2`;
 }

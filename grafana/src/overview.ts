@@ -9,10 +9,12 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
+  PROVIDERS,
   RECOVERY_BANDS,
   reduce,
   SLEEP_HOURS,
@@ -29,7 +31,7 @@ function latest(column: string): string {
   return `
     select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
     from daily_summary
-    where ${USERS} and $__timeFilter(day) and ${column} is not null
+    where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
     order by 1, 2`;
 }
 
@@ -69,7 +71,7 @@ function trend(column: string, label: string): string {
         avg(${column}) over (partition by user_id order by day
                              range between interval '6 days' preceding and current row) as mean_7d
       from daily_summary
-      where ${USERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date
+      where ${USERS} and ${PROVIDERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date
     )
     select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", mean_7d as "7-day mean"
     from d
@@ -90,7 +92,7 @@ const COMPARISON = `
     avg(day_strain) filter (where day > $__timeTo()::date - 30) as "strain 30d",
     avg(day_strain) as "strain 90d"
   from daily_summary
-  where ${USERS} and day > $__timeTo()::date - 90 and day <= $__timeTo()::date
+  where ${USERS} and ${PROVIDERS} and day > $__timeTo()::date - 90 and day <= $__timeTo()::date
   group by 1
   order by 1`;
 
@@ -101,6 +103,7 @@ export function overviewDashboard(): Dashboard {
     "Today's recovery, sleep and strain at a glance, and how they trend over 30 and 90 days.",
     'now-30d',
   )
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Latest day'))
     .withPanel(
       stat(

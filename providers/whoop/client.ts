@@ -81,6 +81,8 @@ export interface WhoopClient {
 export function createWhoopClient(options: WhoopClientOptions): WhoopClient {
   const ctx = {
     provider: 'WHOOP',
+    // WHOOP's X-RateLimit-Reset counts seconds from now.
+    rateLimitReset: 'delta-seconds' as const,
     budget: options.budget,
     timeoutMs: options.timeoutMs ?? 30_000,
     logger: options.logger,

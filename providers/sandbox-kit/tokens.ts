@@ -1,12 +1,29 @@
-// OAuth token bookkeeping as WHOOP does it: opaque bearer tokens, an access-token TTL on the sandbox
-// clock, and refresh tokens that rotate — each refresh spends the old one (single-use) while the old
-// access token lives on until it expires.
-
+// OAuth token bookkeeping as the wearable APIs do it: opaque bearer tokens, an access-token TTL on the
+// sandbox clock, refresh tokens that rotate (each refresh spends the old one: single-use) while the
+// old access token lives on until it expires, and one-time authorization codes bound to their
+// redirect URI and, when the client sent one, to a PKCE challenge (RFC 7636, S256 or plain).
 import { createHash, randomBytes } from 'node:crypto';
-import type { TokenPair } from './types.ts';
 
-export const DEFAULT_SCOPE =
-  'offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement';
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+export interface IssuedTokens extends TokenPair {
+  scope: string;
+}
+
+export type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: 'unknown' | 'spent' | 'revoked' };
+
+export type RedeemOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; reason: string };
+
+export interface PkceChallenge {
+  challenge: string;
+  method: 'S256' | 'plain';
+}
 
 interface AccessEntry {
   userKey: string;
@@ -25,21 +42,16 @@ interface CodeEntry {
   userKey: string;
   redirectUri: string;
   scope: string;
-  /** PKCE (RFC 7636): base64url(SHA-256(verifier)), as the authorize request sent it. */
-  codeChallenge: string;
   expiresAtMs: number;
+  pkce?: PkceChallenge;
 }
-
-export interface IssuedTokens extends TokenPair {
-  scope: string;
-}
-
-export type RefreshOutcome =
-  | { ok: true; tokens: IssuedTokens }
-  | { ok: false; reason: 'unknown' | 'spent' | 'revoked' };
 
 function opaque(): string {
   return randomBytes(24).toString('base64url');
+}
+
+export function pkceS256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
 }
 
 export class TokenStore {
@@ -50,9 +62,10 @@ export class TokenStore {
   constructor(
     private readonly nowMs: () => number,
     private readonly ttlSeconds: number,
+    readonly defaultScope: string,
   ) {}
 
-  issue(userKey: string, scope = DEFAULT_SCOPE): IssuedTokens {
+  issue(userKey: string, scope = this.defaultScope): IssuedTokens {
     const accessToken = opaque();
     const refreshToken = opaque();
     this.access.set(accessToken, {
@@ -91,32 +104,26 @@ export class TokenStore {
     for (const entry of this.refreshTokens.values()) if (entry.userKey === userKey) entry.revoked = true;
   }
 
-  /**
-   * Authorization-code flow: a one-time code valid for 10 minutes, bound to its redirect URI and its
-   * PKCE challenge (S256).
-   */
-  issueCode(userKey: string, redirectUri: string, scope: string, codeChallenge: string): string {
+  /** Authorization-code flow: a one-time code valid for 10 minutes, bound to its redirect URI. */
+  issueCode(userKey: string, redirectUri: string, scope: string, pkce?: PkceChallenge): string {
     const code = opaque();
-    this.codes.set(code, { userKey, redirectUri, scope, codeChallenge, expiresAtMs: this.nowMs() + 600_000 });
+    this.codes.set(code, { userKey, redirectUri, scope, expiresAtMs: this.nowMs() + 600_000, pkce });
     return code;
   }
 
-  /**
-   * RFC 6749 §4.1.3 and RFC 7636 §4.6: the code is spent on the first attempt, and redeems only with
-   * the same redirect_uri and the verifier whose S256 hash is the challenge. Returns why it did not.
-   */
-  redeemCode(
-    code: string,
-    redirectUri: string | null,
-    codeVerifier: string | null,
-  ): IssuedTokens | 'unknown code' | 'redirect_uri mismatch' | 'PKCE verification failed' {
+  redeemCode(code: string, redirectUri: string | null, codeVerifier: string | null): RedeemOutcome {
     const entry = this.codes.get(code);
     this.codes.delete(code);
-    if (!entry || entry.expiresAtMs <= this.nowMs()) return 'unknown code';
-    if (redirectUri !== entry.redirectUri) return 'redirect_uri mismatch';
-    if (!codeVerifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(codeVerifier)) return 'PKCE verification failed';
-    const challenge = createHash('sha256').update(codeVerifier).digest('base64url');
-    if (challenge !== entry.codeChallenge) return 'PKCE verification failed';
-    return this.issue(entry.userKey, entry.scope);
+    if (!entry || entry.expiresAtMs <= this.nowMs())
+      return { ok: false, reason: 'authorization code is not valid' };
+    if (redirectUri !== entry.redirectUri) {
+      return { ok: false, reason: 'redirect_uri does not match the authorization request' };
+    }
+    if (entry.pkce) {
+      if (!codeVerifier) return { ok: false, reason: 'code_verifier is required (PKCE)' };
+      const derived = entry.pkce.method === 'S256' ? pkceS256(codeVerifier) : codeVerifier;
+      if (derived !== entry.pkce.challenge) return { ok: false, reason: 'code_verifier does not match' };
+    }
+    return { ok: true, tokens: this.issue(entry.userKey, entry.scope) };
   }
 }
