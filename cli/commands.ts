@@ -15,6 +15,7 @@ import { followBackfill } from './follow.ts';
 import { runOAuthFlow } from './oauth.ts';
 import { backfillWorkflowId, connectWithTokens, isRunning, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
+import { temporalPathLine } from './temporal.ts';
 
 export interface CommandInput {
   config: Config;
@@ -65,6 +66,7 @@ const dev: Command = async ({ config }) => {
   Temporal     ${stack.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
   Temporal UI  ${stack.temporalUiUrl ?? '(external server)'}
   Metrics      http://127.0.0.1:${config.METRICS_PORT}/metrics
+  Temporal CLI npx wearhouse temporal …, or: ${await temporalPathLine()}
 Ctrl-C stops everything.`);
   await untilSignal(async () => {
     await worker.shutdown();

@@ -12,6 +12,7 @@ import { metricsAddress, untilSignal } from './commands.ts';
 import { cipherFor, openClients, removeStackFile, writeStackFile } from './context.ts';
 import { progressLine } from './follow.ts';
 import { connectWithTokens } from './operations.ts';
+import { temporalPathLine } from './temporal.ts';
 
 const DEMO_USERS = ['alice', 'bob', 'carol'];
 /** The sandbox grants the demo a larger budget than WHOOP's 100/min so a year takes about a minute. */
@@ -86,6 +87,8 @@ Look around:
   Postgres      psql '${stack.databaseUrl}'
   Try           select day, recovery_pct, hrv_ms, sleep_h, day_strain from daily_summary where user_id = 'alice' order by day desc limit 7;
   Status        npx wearhouse status
+  Temporal CLI  npx wearhouse temporal workflow list   (or put it on PATH for the README's recipes:)
+                ${await temporalPathLine()}
 The worker and the sync schedules keep running; Ctrl-C stops everything.`);
   } catch (error) {
     await shutdown();

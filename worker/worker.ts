@@ -12,7 +12,7 @@ import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createWorkerMetrics } from './metrics.ts';
-import { installRuntime } from './runtime.ts';
+import { expectShutdownNoise, installRuntime } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -102,6 +102,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     sql,
     done,
     async shutdown() {
+      expectShutdownNoise();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
