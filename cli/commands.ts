@@ -17,6 +17,7 @@ import { followBackfill } from './follow.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
+import { temporalPathLine } from './temporal.ts';
 
 export interface CommandInput {
   config: Config;
@@ -49,6 +50,7 @@ const dev: Command = async ({ config }) => {
   Temporal     ${stack.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
   Temporal UI  ${stack.temporalUiUrl ?? '(external server)'}
   Metrics      http://127.0.0.1:${config.METRICS_PORT}/metrics
+  Temporal CLI npx wearhouse temporal …, or: ${await temporalPathLine()}
 Ctrl-C stops everything.`);
   await untilSignal(async () => {
     await worker.shutdown();

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
 import { externalUserIdFlags } from './connect.ts';
 import { CliError } from './explain.ts';
+import { runTemporalCli } from './temporal.ts';
 
 const usage = `wearhouse — durable, observable ETL for wearable data
 
@@ -21,6 +22,7 @@ Usage: wearhouse <command> [options]
   status [--user U] [--json]
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
+  temporal <args…>             the Temporal CLI (installed into .tools/ if missing), against the dev stack
 `;
 
 export const options = {
@@ -44,6 +46,11 @@ export const options = {
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // Everything after `temporal` belongs to the Temporal CLI: no parsing of ours.
+    if (argv[0] === 'temporal') {
+      process.exitCode = await runTemporalCli(loadConfig(), argv.slice(1));
+      return;
+    }
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     const [name, ...rest] = positionals;
     if (!name || values.help) {

@@ -7,6 +7,17 @@ import type { Logger } from './logger.ts';
 import { HISTOGRAM_BUCKETS } from './metrics.ts';
 
 let installed = false;
+let shuttingDown = false;
+
+/**
+ * Called when a worker starts its orderly shutdown: the pollers it cancels and the server going away
+ * after it are expected then, so the core's "Failed to poll for task" warnings are logged at debug.
+ */
+export function expectShutdownNoise(): void {
+  shuttingDown = true;
+}
+
+const SHUTDOWN_NOISE = /Failed to poll for task|Connection refused|transport error|broken pipe/i;
 
 /** Whether this process already installed the Runtime (and bound its metrics port, if any). */
 export function runtimeInstalled(): boolean {
@@ -24,6 +35,9 @@ export function installRuntime(logger: Logger, options: { metricsBindAddress?: s
     // The workflows log their failure themselves ("workflow failed", with its class and type): the
     // SDK's own line gets the error as cloned across the worker thread, which keeps only the messages.
     if (message === 'Workflow failed') return temporalLogger.debug(sameNames(meta), message);
+    if (shuttingDown && (level === 'WARN' || level === 'ERROR') && SHUTDOWN_NOISE.test(message)) {
+      return temporalLogger.debug(sameNames(meta), message);
+    }
     temporalLogger[method](sameNames(meta), message);
   };
   Runtime.install({

@@ -15,7 +15,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { assertMetricsPortFree } from './metrics-port.ts';
-import { installRuntime, runtimeInstalled } from './runtime.ts';
+import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -131,6 +131,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     sql,
     done,
     async shutdown() {
+      expectShutdownNoise();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
