@@ -110,7 +110,7 @@ describe('WHOOP sandbox: tokens', () => {
     expect(await refused({ code: codeOf(await authorize()), redirect_uri: redirect })).toEqual([
       400,
       'invalid_grant',
-      'authorization code is not valid: PKCE verification failed',
+      'code_verifier is required (PKCE)',
     ]);
     expect(
       await refused({
@@ -118,18 +118,18 @@ describe('WHOOP sandbox: tokens', () => {
         redirect_uri: redirect,
         code_verifier: `${verifier}x`,
       }),
-    ).toEqual([400, 'invalid_grant', 'authorization code is not valid: PKCE verification failed']);
+    ).toEqual([400, 'invalid_grant', 'code_verifier does not match']);
     expect(
       await refused({
         code: codeOf(await authorize()),
         redirect_uri: 'http://127.0.0.1:9/other',
         code_verifier: verifier,
       }),
-    ).toEqual([400, 'invalid_grant', 'authorization code is not valid: redirect_uri mismatch']);
+    ).toEqual([400, 'invalid_grant', 'redirect_uri does not match the authorization request']);
     expect(await refused({ code: codeOf(await authorize()), code_verifier: verifier })).toEqual([
       400,
       'invalid_grant',
-      'authorization code is not valid: redirect_uri mismatch',
+      'redirect_uri does not match the authorization request',
     ]);
     // A code is spent by a failed attempt too.
     const code = codeOf(await authorize());
@@ -137,7 +137,7 @@ describe('WHOOP sandbox: tokens', () => {
     expect(await refused({ code, redirect_uri: redirect, code_verifier: verifier })).toEqual([
       400,
       'invalid_grant',
-      'authorization code is not valid: unknown code',
+      'authorization code is not valid',
     ]);
     // No PKCE at all, or the plain method: refused at the authorize endpoint.
     const withoutPkce: Record<string, string>[] = [
