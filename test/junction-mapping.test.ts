@@ -3,6 +3,7 @@
 // from calendar_date, offset from seconds, source.provider kept; bad documents quarantined.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { contentKey } from '../providers/content-key.ts';
 import { toJunctionRange } from '../providers/junction/date-range.ts';
 import { mapJunctionDocuments, offsetFromSeconds } from '../providers/junction/mapping.ts';
 
@@ -115,7 +116,7 @@ describe('mapJunctionDocuments', () => {
       },
     ]);
     expect(page.records[0]).toMatchObject({
-      sourceId: 'garmin|2024-02-01T23:30:00.000Z',
+      sourceId: contentKey(['garmin', '2024-02-01T23:30:00.000Z']),
       tzOffset: '-05:00',
       localDay: '2024-02-01',
       source: 'garmin',

@@ -1,6 +1,7 @@
 // Junction (formerly Vital) as pure facts: no I/O, so workflows can read it through the catalog.
 // Junction aggregates many devices and apps (Oura, Garmin, Apple Health…) behind one API key; a local
 // user maps to a Junction user id. See docs/junction.md.
+import type { ProviderDescriptor } from '../types.ts';
 
 /** Summary kinds pulled by default, in fetch order (none depends on another). */
 export const JUNCTION_SUMMARY_KINDS = ['sleep', 'activity', 'workouts', 'body'] as const;
@@ -35,4 +36,6 @@ export const junctionDescriptor = {
   // Sources re-sync late (a ring synced days later, a sleep re-scored): a week is re-read each time.
   rescoreLookbackDays: 7,
   envPrefix: 'JUNCTION',
-} as const;
+  // No tokens: `wearhouse connect junction --user U --junction-user-id UUID` stores the user's id.
+  externalUserIdFlag: 'junction-user-id',
+} as const satisfies ProviderDescriptor;

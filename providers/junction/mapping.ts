@@ -2,13 +2,14 @@
 // path (webhooks.ts) share it. A document's `id` is its key and the latest `updated_at` wins; its
 // local day is its own calendar_date; its `source.provider` (Oura, Garmin, Apple…) is kept as `source`.
 import type { z } from 'zod';
+import { contentKey } from '../content-key.ts';
 import type { MappedRecord, QuarantinedRecord } from '../types.ts';
 import type { JunctionKind } from './descriptor.ts';
 import { activitySchema, bodySchema, heartRateSampleSchema, sleepSchema, workoutSchema } from './schemas.ts';
 
 const DAY_MS = 86_400_000;
 
-/** A record plus the device or app that measured it (the interface's MappedRecord.source). */
+/** A record with the device or app that measured it always set (null when Junction does not say). */
 export type JunctionRecord = MappedRecord & { source: string | null };
 
 export interface JunctionMappedPage {
@@ -83,7 +84,7 @@ const MAPPERS: Record<JunctionKind, Mapper> = {
       return {
         kind: 'heartrate',
         // A sample has no id of its own: one reading per source and instant.
-        sourceId: `${source ?? 'unknown'}|${at.toISOString()}`,
+        sourceId: contentKey([source, at.toISOString()]),
         startAt: at,
         endAt: at,
         tzOffset,
