@@ -221,12 +221,11 @@ export interface ProviderModule<Schema extends z.ZodObject = z.ZodObject> {
   sandbox?: () => Promise<ProviderSandbox>;
 }
 
-/** @deprecated The pre-runtime shape, kept until activities use ProviderRuntime. */
-export interface ProviderApi {
+/** What the token manager (activities/tokens.ts) needs of an OAuth provider. */
+export interface TokenRefresher {
   readonly name: string;
-  readonly kinds: readonly string[];
-  readonly rescoreLookbackDays: number;
-  readonly windowDays: number;
-  fetchPage(accessToken: string, request: PageRequest, stats: RequestStats): Promise<Page>;
   refreshTokens(refreshToken: string, stats: RequestStats): Promise<TokenSet>;
 }
+
+/** @deprecated The pre-runtime name of TokenRefresher, kept for activities/tokens.ts. */
+export type ProviderApi = TokenRefresher;
