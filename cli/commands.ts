@@ -1,5 +1,6 @@
 // The `wearhouse` commands. Each gets the validated config and the parsed command line.
 
+import { descriptorOf } from '../providers/catalog.ts';
 import { reencryptAll } from '../store/connections.ts';
 import { connect } from '../store/db.ts';
 import { migrate, setGrafanaPassword } from '../store/migrate.ts';
@@ -8,6 +9,7 @@ import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
+import { connectExternalUser, externalUserIdFlags } from './connect-external.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
@@ -157,6 +159,8 @@ const connectCommand: Command = async ({ config, values, args }) => {
   if (!provider)
     throw new InvalidInputError('connect needs a provider: wearhouse connect whoop --user alice …');
   const userId = required(values, 'user');
+  const descriptor = descriptorOf(provider);
+  if (descriptor?.auth === 'api_key') return connectApiKeyUser(config, provider, userId, values);
   const tokens = await tokensFromArgsOrLogin(config, provider, values);
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
@@ -180,6 +184,39 @@ const connectCommand: Command = async ({ config, values, args }) => {
     await clients.close();
   }
 };
+
+async function connectApiKeyUser(
+  config: Config,
+  provider: string,
+  userId: string,
+  values: CommandInput['values'],
+) {
+  const descriptor = descriptorOf(provider);
+  const flags = descriptor ? externalUserIdFlags(descriptor) : ['external-user-id'];
+  const flag = flags.find((name) => typeof (values as Record<string, unknown>)[name] === 'string');
+  if (!flag)
+    throw new InvalidInputError(`connect ${provider} needs --${flags[0]} (the user's id at ${provider})`);
+  const externalUserId = required(values, flag);
+  const endpoints = await resolveEndpoints(config);
+  const clients = await openClients(config, endpoints);
+  try {
+    const result = await connectExternalUser(
+      { sql: clients.sql, client: clients.client, config },
+      {
+        provider,
+        userId,
+        externalUserId,
+        initialBackfillDays: values['no-backfill'] ? 0 : config.INITIAL_BACKFILL_DAYS,
+      },
+    );
+    say(
+      `connected ${provider} for ${userId} as ${externalUserId} (checked), schedule sync:${provider}:${userId} ${result.schedule}`,
+    );
+    if (result.backfill) say(`initial backfill started: ${result.backfill.workflowId}`);
+  } finally {
+    await clients.close();
+  }
+}
 
 const backfill: Command = async ({ config, values }) => {
   const input = {

@@ -1,5 +1,6 @@
 // `wearhouse <command>`: parses the command line, loads the configuration, dispatches.
 import { parseArgs } from 'node:util';
+import { providerCatalog } from '../providers/catalog.ts';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
@@ -13,6 +14,7 @@ Usage: wearhouse <command> [options]
   worker                       run a worker against DATABASE_URL / TEMPORAL_ADDRESS
   migrate                      apply sql/ migrations
   connect <provider> --user U [--access-token A --refresh-token R --expires-in S]
+  connect <provider> --user U --external-user-id ID   (API-key providers; their own flag works too)
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
   status [--user U] [--json]
@@ -32,6 +34,13 @@ export const options = {
   'refresh-token': { type: 'string' },
   'expires-in': { type: 'string' },
   'no-backfill': { type: 'boolean' },
+  'external-user-id': { type: 'string' },
+  // API-key providers' own spelling of it (descriptor.externalUserIdFlag).
+  ...Object.fromEntries(
+    Object.values(providerCatalog).flatMap((d) =>
+      d.externalUserIdFlag ? [[d.externalUserIdFlag, { type: 'string' as const }]] : [],
+    ),
+  ),
   port: { type: 'string' },
   rpm: { type: 'string' },
   users: { type: 'string' },

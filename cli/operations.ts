@@ -65,6 +65,15 @@ export async function connectWithTokens(
     refreshToken: options.refreshToken,
     expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000),
   });
+  return scheduleAndBackfill(deps, { provider, userId, initialBackfillDays: options.initialBackfillDays });
+}
+
+/** After a connection is stored: the sync schedule, and the initial backfill when asked for. */
+export async function scheduleAndBackfill(
+  deps: { client: Client; config: Config },
+  options: { provider: string; userId: string; initialBackfillDays: number },
+) {
+  const { provider, userId } = options;
   const schedule = await ensureSyncSchedule(deps.client, {
     provider,
     userId,
