@@ -153,25 +153,28 @@ describe('heart-rate paging', () => {
 });
 
 describe('faults', () => {
-  it('classifies 503 as transient and 429 as rate limited, each with its Retry-After', async () => {
+  it('classifies 503 with Retry-After and 429 as rate limited, a bare 503 as transient', async () => {
     sandbox.faults.failNext({ status: 503, retryAfterSeconds: 3 });
     sandbox.faults.failNext({ status: 429, retryAfterSeconds: 2 });
+    sandbox.faults.failNext({ status: 503 });
     const userId = sandbox.userId('bob');
     const window = { start: day('2025-02-01'), end: day('2025-02-02') };
-    const unavailable = await failure(client.fetchSummary(userId, 'sleep', window, stats()));
-    expect([unavailable.errorClass, unavailable.retryAfterMs, unavailable.retryable]).toEqual([
-      'transient',
-      3000,
-      true,
-    ]);
     const counters = stats();
+    const unavailable = await failure(client.fetchSummary(userId, 'sleep', window, counters));
+    expect([unavailable.errorClass, unavailable.retryAfterMs, unavailable.status]).toEqual([
+      'rate_limited',
+      3000,
+      503,
+    ]);
     const limited = await failure(client.fetchSummary(userId, 'sleep', window, counters));
     expect([limited.errorClass, limited.retryAfterMs, limited.retryable]).toEqual([
       'rate_limited',
       2000,
       true,
     ]);
-    expect(counters).toMatchObject({ apiCalls: 1, rateLimited: 1 });
+    expect(counters).toMatchObject({ apiCalls: 2, rateLimited: 2 });
+    const bare = await failure(client.fetchSummary(userId, 'sleep', window, stats()));
+    expect([bare.errorClass, bare.retryable]).toEqual(['transient', true]);
     const ok = await client.fetchSummary(userId, 'sleep', window, stats());
     expect(ok.documents.length).toBeGreaterThan(0);
   });

@@ -3,7 +3,13 @@
 // budget and is classified once (providers/http.ts); 429 and 503 (Junction's answers under load) stay
 // retryable with their Retry-After, for Temporal to retry.
 import { ProviderError } from '../errors.ts';
-import { type FailedResponse, type ProviderLogger, type RequestEvent, requestJson } from '../http.ts';
+import {
+  type FailedResponse,
+  type ProviderLogger,
+  type RequestEvent,
+  requestJson,
+  retryAfterMs,
+} from '../http.ts';
 import type { RateBudget } from '../rate-budget.ts';
 import type { RequestStats } from '../types.ts';
 import { padWindow, toJunctionRange } from './date-range.ts';
@@ -176,10 +182,10 @@ function checkUserId(userId: string) {
 /**
  * Junction's answers for a user-scoped request: 404 means the user is not in this team and
  * environment; 401/403 mean the app's API key was refused (nothing to refresh: a config error);
- * 422 is a request Junction will not take. 429 and 5xx fall through to the shared classification.
+ * 422 is a request Junction will not take. 429 and other 5xx fall through to the shared classification.
  */
 export function classifyJunction(userId: string) {
-  return ({ status, label, json }: FailedResponse): ProviderError | undefined => {
+  return ({ status, label, json, headers }: FailedResponse): ProviderError | undefined => {
     if (status === 404) {
       return new ProviderError(
         `no such Junction user ${userId} (${label}: HTTP 404; check the id and the region/environment of JUNCTION_API_URL)`,
@@ -193,6 +199,12 @@ export function classifyJunction(userId: string) {
         'client_error',
         status,
       );
+    }
+    // A 503 that says when to come back is Junction shedding load: treated as a rate limit, so the
+    // shared budget backs off for every worker and the retry waits exactly that long.
+    const retryAfter = retryAfterMs(headers);
+    if (status === 503 && retryAfter !== undefined) {
+      return new ProviderError(`${label}: HTTP 503 under load`, 'rate_limited', status, retryAfter);
     }
     if (status === 422 || status === 400) {
       return new ProviderError(`${label}: HTTP ${status}${detail(json)}`, 'client_error', status);

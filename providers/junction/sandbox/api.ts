@@ -2,7 +2,7 @@
 // behind the X-Vital-API-Key check and the scripted faults (429/503 under "load").
 import type { JsonReply, JsonRequest } from '../../sandbox-kit/json-server.ts';
 import type { ScriptedFaults } from '../../sandbox-kit/scripted-faults.ts';
-import { isJunctionSummaryKind } from '../descriptor.ts';
+import { isJunctionSummaryKind, type JunctionSummaryKind } from '../descriptor.ts';
 import { type Doc, documentsFor, heartRateSamples, type Revision, userDocument } from './documents.ts';
 import { daysIn, decodeCursor, encodeCursor, readRange } from './query.ts';
 import type { SandboxUser } from './users.ts';
@@ -55,14 +55,25 @@ export function handleApi(state: ApiState, request: JsonRequest): JsonReply {
   }
   const kind = route.kind;
   if (!isJunctionSummaryKind(kind)) return { status: 404, body: { detail: 'Not Found' } };
-  // Summaries are filtered by their calendar day (their `date`, 00:00 UTC) and never paged.
+  return { status: 200, body: { [kind]: summaryDocuments(state, user, kind, visible) } };
+}
+
+/** Summaries are filtered by their calendar day (their `date`, 00:00 UTC) and never paged. */
+export function summaryDocuments(
+  state: ApiState,
+  user: SandboxUser,
+  kind: JunctionSummaryKind,
+  range: { fromMs: number; toMs: number },
+): Doc[] {
+  const now = state.now().getTime();
+  const visible = { fromMs: Math.max(range.fromMs, now - state.historyDays * DAY_MS), toMs: Math.min(range.toMs, now) };
   const documents: Doc[] = [];
   for (const day of daysIn(visible)) {
     // A day's summary exists once the day is over locally (the morning sync).
     if (Date.parse(`${day}T00:00:00Z`) + DAY_MS - user.offsetSeconds * 1000 > now) continue;
     documents.push(...documentsFor(state.seed, user, kind, day, state.revisionOf));
   }
-  return { status: 200, body: { [kind]: documents } };
+  return documents;
 }
 
 function heartRatePage(

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { startJsonServer } from '../../sandbox-kit/json-server.ts';
 import { ScriptedFaults } from '../../sandbox-kit/scripted-faults.ts';
 import type { JunctionSummaryKind } from '../descriptor.ts';
-import { type ApiState, handleApi } from './api.ts';
+import { type ApiState, handleApi, summaryDocuments } from './api.ts';
 import { type Doc, documentsFor, type Revision } from './documents.ts';
 import { type SandboxUser, sandboxUsers } from './users.ts';
 import { dailyEvent, deliver, historicalEvent, type SignedDelivery, signEvent } from './webhook-events.ts';
@@ -46,6 +46,8 @@ export interface JunctionSandbox {
   setNow(now: Date): void;
   /** The documents the API serves for one user, kind and calendar day. */
   documents(name: string, kind: JunctionSummaryKind, day: string): Doc[];
+  /** What the API serves for summaries of calendar days whose midnight UTC lies in [start, end). */
+  served(name: string, kind: JunctionSummaryKind, start: Date, end: Date): Doc[];
   /** Re-syncs a document (its first source's, that day): values change, updated_at moves to now. */
   revise(name: string, kind: JunctionSummaryKind, day: string): Doc;
   dailyEvent(name: string, kind: JunctionSummaryKind, change: 'created' | 'updated', doc: Doc): object;
@@ -95,6 +97,8 @@ export async function startJunctionSandbox(options: JunctionSandboxOptions = {})
       now = at;
     },
     documents,
+    served: (name, kind, start, end) =>
+      summaryDocuments(state, userNamed(name), kind, { fromMs: start.getTime(), toMs: end.getTime() - 1 }),
     revise(name, kind, day) {
       const [first] = documents(name, kind, day);
       if (!first) throw new Error(`${name} has no ${kind} document on ${day}`);
