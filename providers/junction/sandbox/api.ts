@@ -66,7 +66,10 @@ export function summaryDocuments(
   range: { fromMs: number; toMs: number },
 ): Doc[] {
   const now = state.now().getTime();
-  const visible = { fromMs: Math.max(range.fromMs, now - state.historyDays * DAY_MS), toMs: Math.min(range.toMs, now) };
+  const visible = {
+    fromMs: Math.max(range.fromMs, now - state.historyDays * DAY_MS),
+    toMs: Math.min(range.toMs, now),
+  };
   const documents: Doc[] = [];
   for (const day of daysIn(visible)) {
     // A day's summary exists once the day is over locally (the morning sync).
