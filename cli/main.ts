@@ -1,28 +1,29 @@
 // `wearhouse <command>`: parses the command line, loads the configuration, dispatches.
 import { parseArgs } from 'node:util';
-import { providerCatalog } from '../providers/catalog.ts';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
+import { externalUserIdFlags } from './connect.ts';
 
 const usage = `wearhouse — durable, observable ETL for wearable data
 
 Usage: wearhouse <command> [options]
 
-  demo                         embedded stack + WHOOP sandbox + 3 demo users, backfill a year, keep syncing
+  demo                         embedded stack + every provider sandbox + demo users, backfill a year, keep syncing
   dev                          embedded Postgres + Temporal (UI :8233) + migrations + worker
   worker                       run a worker against DATABASE_URL / TEMPORAL_ADDRESS
   migrate                      apply sql/ migrations
-  connect <provider> --user U [--access-token A --refresh-token R --expires-in S]
-  connect <provider> --user U --external-user-id ID   (API-key providers; their own flag works too)
+  connect <provider> --user U  OAuth: [--access-token A --refresh-token R --expires-in S] (else browser login)
+                               API key: --external-user-id X (the user's id at the provider)
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
   status [--user U] [--json]
-  sandbox whoop [--port N] [--rpm N] [--users a,b]
+  sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
 `;
 
 export const options = {
+  ...Object.fromEntries(externalUserIdFlags().map((flag) => [flag, { type: 'string' } as const])),
   user: { type: 'string' },
   provider: { type: 'string' },
   from: { type: 'string' },
@@ -34,13 +35,6 @@ export const options = {
   'refresh-token': { type: 'string' },
   'expires-in': { type: 'string' },
   'no-backfill': { type: 'boolean' },
-  'external-user-id': { type: 'string' },
-  // API-key providers' own spelling of it (descriptor.externalUserIdFlag).
-  ...Object.fromEntries(
-    Object.values(providerCatalog).flatMap((d) =>
-      d.externalUserIdFlag ? [[d.externalUserIdFlag, { type: 'string' as const }]] : [],
-    ),
-  ),
   port: { type: 'string' },
   rpm: { type: 'string' },
   users: { type: 'string' },

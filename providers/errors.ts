@@ -38,3 +38,14 @@ export class WebhookRejected extends Error {
     this.name = 'WebhookRejected';
   }
 }
+
+/**
+ * A request that can never succeed as given (workflow inputs, CLI arguments): said clearly, before
+ * anything is fetched or stored. Here rather than in workflows/ so activities need not import workflows.
+ */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}

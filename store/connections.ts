@@ -50,14 +50,15 @@ export async function saveTokens(
 }
 
 /**
- * An API-key connection: no tokens, the user's id at the provider. Another local user already holding
- * that id is refused by the unique index (sql/010) rather than silently shared.
+ * A connection without tokens (API-key and auth-less providers): the user's id at the provider, if
+ * any. Another local user already holding that id is refused by the unique index (sql/010) rather
+ * than silently shared.
  */
-export async function saveExternalUser(
+export async function saveConnection(
   sql: Tx,
   provider: string,
   userId: string,
-  externalUserId: string,
+  externalUserId: string | null,
 ): Promise<void> {
   await ensureUser(sql, userId);
   await sql`

@@ -5,13 +5,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectExternalUser } from '../cli/connect-external.ts';
 import { startBackfill, startSync } from '../cli/operations.ts';
 import { WebhookRejected } from '../providers/errors.ts';
 import { applyWebhookEvents } from '../store/webhook-events.ts';
 import { findOrInstallTemporalCli } from '../worker/stack/temporal-cli.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
-import { InvalidInputError } from '../workflows/inputs.ts';
 import { type JunctionStack, startJunctionStack } from './support/junction-stack.ts';
 import { DAY_MS, day, iso } from './support/whoop-stack.ts';
 
@@ -37,17 +35,9 @@ async function storedPayload(userId: string, kind: string, sourceId: string) {
 
 describe('connect', () => {
   it('refuses a Junction user id the API does not know, and stores nothing', async () => {
-    const attempt = connectExternalUser(
-      { sql: stack.db.sql, client: stack.temporal.client, config: stack.temporal.config },
-      {
-        provider: 'junction',
-        userId: 'dave',
-        externalUserId: '00000000-0000-4000-8000-000000000001',
-        initialBackfillDays: 0,
-      },
+    await expect(stack.connect('dave', '00000000-0000-4000-8000-000000000001')).rejects.toThrow(
+      /^no such Junction user 00000000-0000-4000-8000-000000000001/,
     );
-    await expect(attempt).rejects.toThrow(InvalidInputError);
-    await expect(attempt).rejects.toThrow(/no such Junction user/);
     const rows = await stack.db.sql`select 1 from connections where user_id = 'dave'`;
     expect(rows).toHaveLength(0);
     const [alice] = await stack.db.sql<{ external_user_id: string }[]>`

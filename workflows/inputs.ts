@@ -2,7 +2,10 @@
 // (a bad input fails the workflow at once, before anything is fetched) and in the CLI.
 import { z } from 'zod';
 import { descriptorOf, fetchableKinds, providerCatalog } from '../providers/catalog.ts';
+import { InvalidInputError } from '../providers/errors.ts';
 import type { ProviderDescriptor } from '../providers/types.ts';
+
+export { InvalidInputError };
 
 export interface BackfillInput {
   userId: string;
@@ -25,13 +28,6 @@ export interface ParsedRange {
   kinds: string[];
   start: Date;
   end: Date;
-}
-
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInputError';
-  }
 }
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { envInt, envUrl } from '../env.ts';
 import { ProviderError } from '../errors.ts';
-import type { Credentials, Page, ProviderModule, ProviderRuntime, RequestStats } from '../types.ts';
+import type {
+  Credentials,
+  OAuthRuntime,
+  Page,
+  ProviderModule,
+  ProviderRuntime,
+  RequestStats,
+} from '../types.ts';
 import { createWhoopClient, type WhoopClient, type WhoopClientOptions } from './client.ts';
 import { whoopDescriptor } from './descriptor.ts';
 import { isWhoopCollectionKind, isWhoopKind, mapWhoopDocuments, WHOOP_COLLECTION_KINDS } from './mapping.ts';
@@ -27,6 +34,7 @@ export type WhoopConfig = z.output<typeof whoopConfigSchema>;
 
 export interface WhoopRuntime extends ProviderRuntime {
   readonly client: WhoopClient;
+  readonly oauth: OAuthRuntime;
   fetchProfile(accessToken: string, stats: RequestStats): Promise<Page>;
   fetchBodyMeasurement(accessToken: string, stats: RequestStats): Promise<Page>;
 }

@@ -1,7 +1,9 @@
 // Real Postgres + real Temporal worker + the Junction sandbox over real HTTP, wired as in production;
 // helpers to connect sandbox users (validated against the sandbox, as `wearhouse connect` does) and
 // to compare what is stored with what the sandbox serves.
-import { connectExternalUser } from '../../cli/connect-external.ts';
+
+import { inject } from 'vitest';
+import { connectCommand } from '../../cli/connect.ts';
 import type { JunctionSummaryKind } from '../../providers/junction/descriptor.ts';
 import { provider as junction } from '../../providers/junction/index.ts';
 import { mapJunctionDocuments } from '../../providers/junction/mapping.ts';
@@ -20,6 +22,8 @@ export interface JunctionStack {
   /** The Junction runtime as the worker builds it (webhook verification and parsing). */
   runtime: ProviderRuntime;
   connectUser(name: string): Promise<void>;
+  /** `wearhouse connect junction --user U --junction-user-id ID --no-backfill`, as the CLI runs it. */
+  connect(userId: string, junctionUserId: string): Promise<void>;
   /** Document ids the sandbox serves whose start lies in [start, end), vs the live ids stored. */
   compare(
     name: string,
@@ -46,16 +50,25 @@ export async function startJunctionStack(): Promise<JunctionStack> {
     budget: createLocalBudget(6000),
     logger: { debug() {}, info() {}, warn() {} },
   });
-  return {
+  const stack: JunctionStack = {
     db,
     temporal,
     sandbox,
     runtime,
+    connect: async (userId, junctionUserId) => {
+      await connectCommand({
+        config: {
+          ...temporal.config,
+          DATABASE_URL: db.url,
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TOKEN_ENCRYPTION_KEY: temporal.tokenEncryptionKey,
+        },
+        values: { user: userId, 'junction-user-id': junctionUserId, 'no-backfill': true },
+        args: ['junction'],
+      });
+    },
     async connectUser(name) {
-      await connectExternalUser(
-        { sql: db.sql, client: temporal.client, config: temporal.config },
-        { provider: 'junction', userId: name, externalUserId: sandbox.userId(name), initialBackfillDays: 0 },
-      );
+      await stack.connect(name, sandbox.userId(name));
       // Tests drive syncs themselves: a scheduled one firing mid-test would store unasked-for data.
       await temporal.client.schedule.getHandle(scheduleId('junction', name)).pause('tests drive syncs');
     },
@@ -82,4 +95,5 @@ export async function startJunctionStack(): Promise<JunctionStack> {
       await sandbox.close();
     },
   };
+  return stack;
 }
