@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
+import { loadStatus } from '../cli/status.ts';
+import { coverageLines } from '../cli/status-coverage.ts';
 import { WebhookRejected } from '../providers/errors.ts';
 import { applyWebhookEvents } from '../store/webhook-events.ts';
 import { findOrInstallTemporalCli } from '../worker/stack/temporal-cli.ts';
@@ -230,5 +232,25 @@ describe('webhooks', () => {
     const { served, stored } = await stack.compare('bob', 'sleep', start, new Date(last.getTime() + DAY_MS));
     expect(served.length).toBeGreaterThanOrEqual(29);
     expect(stored).toEqual(served);
+  });
+});
+
+describe('status', () => {
+  it('shows covered ranges and the gap between them per provider and kind', async () => {
+    const [bob] = (await loadStatus(stack.db.sql, 'bob')).filter((row) => row.provider === 'junction');
+    const sleep = bob?.coverage.find((c) => c.kind === 'sleep');
+    const at = (d: Date) => d.getTime();
+    expect(sleep?.covered.map((r) => [Date.parse(r.from), Date.parse(r.to)])).toEqual([
+      [at(day(-160)), at(day(-130))],
+      [at(day(-70)), at(day(-50))],
+    ]);
+    expect(sleep?.gaps.map((r) => [Date.parse(r.from), Date.parse(r.to)])).toEqual([
+      [at(day(-130)), at(day(-70))],
+    ]);
+    const activity = bob?.coverage.find((c) => c.kind === 'activity');
+    expect(activity?.gaps).toEqual([]);
+    expect(coverageLines(bob?.coverage ?? [])).toContain(
+      `junction bob sleep: covered ${iso(day(-160))}→${iso(day(-130))}, ${iso(day(-70))}→${iso(day(-50))}; gaps ${iso(day(-130))}→${iso(day(-70))}`,
+    );
   });
 });
