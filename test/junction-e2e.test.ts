@@ -9,6 +9,7 @@ import { startBackfill, startSync } from '../cli/operations.ts';
 import { loadStatus } from '../cli/status.ts';
 import { coverageLines } from '../cli/status-coverage.ts';
 import { WebhookRejected } from '../providers/errors.ts';
+import { connect } from '../store/db.ts';
 import { applyWebhookEvents } from '../store/webhook-events.ts';
 import { findOrInstallTemporalCli } from '../worker/stack/temporal-cli.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
@@ -232,6 +233,39 @@ describe('webhooks', () => {
     const { served, stored } = await stack.compare('bob', 'sleep', start, new Date(last.getTime() + DAY_MS));
     expect(served.length).toBeGreaterThanOrEqual(29);
     expect(stored).toEqual(served);
+  });
+});
+
+describe('opt-in heart rate and the views', () => {
+  it('backfills heart-rate samples only when asked by name, paged, with their source', async () => {
+    const before = await stack.db.sql<{ n: number }[]>`
+      select count(*)::int as n from records where provider = 'junction' and kind = 'heartrate'`;
+    expect(before[0]?.n).toBe(0);
+    const result = await runBackfill({
+      userId: 'alice',
+      provider: 'junction',
+      from: iso(day(-90)),
+      to: iso(day(-89)),
+      kinds: ['heartrate'],
+    });
+    // Two days at one sample per 10 minutes: 288 samples, in pages of 500 (one window).
+    expect(result.byKind.heartrate).toMatchObject({ inserted: 288, pages: 1 });
+    const grafana = connect(stack.db.grafanaUrl, { max: 1 });
+    try {
+      const [samples] = await grafana<{ n: number; sources: string[] }[]>`
+        select count(*)::int as n, array_agg(distinct source) as sources from heart_rate_samples
+        where user_id = 'alice' and at >= ${day(-90)} and at < ${day(-88)}`;
+      expect(samples).toEqual({ n: 288, sources: ['oura'] });
+      const [sleeps] = await grafana<{ n: number }[]>`
+        select count(*)::int as n from sleeps where provider = 'junction' and user_id = 'alice'`;
+      const [stored] = await stack.db.sql<{ n: number }[]>`
+        select count(*)::int as n from records
+        where provider = 'junction' and user_id = 'alice' and kind = 'sleep' and deleted_at is null`;
+      expect(sleeps?.n).toBe(stored?.n);
+      expect(sleeps?.n).toBeGreaterThan(60);
+    } finally {
+      await grafana.end();
+    }
   });
 });
 

@@ -28,7 +28,12 @@ export const junctionSandbox: ProviderSandbox = {
     const port = portFlag >= 0 ? Number(args[portFlag + 1]) : 8788;
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new Error('--port: expected a port number');
-    const sandbox = await startJunctionSandbox({ port });
+    const rpmFlag = args.indexOf('--rpm');
+    const requestsPerMinute = rpmFlag >= 0 ? Number(args[rpmFlag + 1]) : undefined;
+    if (requestsPerMinute !== undefined && !(Number.isInteger(requestsPerMinute) && requestsPerMinute > 0)) {
+      throw new Error('--rpm: expected a whole number of requests per minute');
+    }
+    const sandbox = await startJunctionSandbox({ port, requestsPerMinute });
     process.stdout.write(
       [
         `Junction sandbox on ${sandbox.url}`,
