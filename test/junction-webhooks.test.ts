@@ -1,5 +1,7 @@
 // Junction webhook verification (svix) and parsing, with events the sandbox signs: a good delivery
 // verifies and becomes an upsert or a fetch; a forged, tampered, stale or unsigned one is rejected.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookRejected } from '../providers/errors.ts';
 import { type JunctionSandbox, startJunctionSandbox } from '../providers/junction/sandbox/index.ts';
@@ -89,6 +91,41 @@ describe('Junction webhooks', () => {
     );
     // The good one still verifies: the rejections were about the deliveries, not the receiver.
     hooks.verify(good.headers, Buffer.from(good.body), new Date());
+  });
+
+  it('delivers a signed event to a URL: the receiver gets exactly the signed bytes', async () => {
+    const received: { headers: Record<string, string | undefined>; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({
+          headers: req.headers as Record<string, string | undefined>,
+          body: Buffer.concat(chunks),
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const doc = sandbox.revise(
+        'bob',
+        'workouts',
+        sandbox.documents('bob', 'workouts', '2025-03-01').length ? '2025-03-01' : '2025-03-02',
+      );
+      const delivery = sandbox.sign(sandbox.dailyEvent('bob', 'workouts', 'created', doc));
+      expect(await sandbox.deliver(`http://127.0.0.1:${port}/v1/webhooks/junction`, delivery)).toBe(204);
+      const [got] = received;
+      if (!got) throw new Error('nothing received');
+      const hooks = createJunctionWebhooks(sandbox.webhookSecret);
+      hooks.verify(got.headers, got.body, new Date());
+      expect(hooks.parse(got.body)).toEqual([
+        { type: 'upsert', externalUserId: sandbox.userId('bob'), kind: 'workouts', documents: [doc] },
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('rejects everything while JUNCTION_WEBHOOK_SECRET is unset', () => {
