@@ -109,11 +109,11 @@ describe('Junction webhooks', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const doc = sandbox.revise(
-        'bob',
-        'workouts',
-        sandbox.documents('bob', 'workouts', '2025-03-01').length ? '2025-03-01' : '2025-03-02',
+      const workoutDay = ['2025-03-01', '2025-03-02', '2025-03-03', '2025-03-04'].find(
+        (d) => sandbox.documents('bob', 'workouts', d).length > 0,
       );
+      if (!workoutDay) throw new Error('bob has no workout in early March');
+      const doc = sandbox.revise('bob', 'workouts', workoutDay);
       const delivery = sandbox.sign(sandbox.dailyEvent('bob', 'workouts', 'created', doc));
       expect(await sandbox.deliver(`http://127.0.0.1:${port}/v1/webhooks/junction`, delivery)).toBe(204);
       const [got] = received;
