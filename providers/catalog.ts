@@ -2,17 +2,16 @@
 // workflow code can validate inputs and plan windows deterministically. Adding a provider adds one
 // line here and one in providers/modules.ts (docs/adding-a-provider.md).
 
+import { junctionDescriptor } from './junction/descriptor.ts';
 import { ouraDescriptor } from './oura/descriptor.ts';
 import type { ProviderDescriptor } from './types.ts';
 import { whoopDescriptor } from './whoop/descriptor.ts';
 
-const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor, ouraDescriptor];
+const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor, ouraDescriptor, junctionDescriptor];
 
 export const providerCatalog: Readonly<Record<string, ProviderDescriptor>> = Object.freeze(
   Object.fromEntries(descriptors.map((descriptor) => [descriptor.name, descriptor])),
 );
-
-export type ProviderName = string;
 
 export function isProviderName(name: string): boolean {
   return Object.hasOwn(providerCatalog, name);
