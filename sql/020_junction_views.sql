@@ -1,48 +1,84 @@
 -- Junction in the typed views (docs/junction.md). Junction aggregates many sources (Oura, Garmin,
 -- Apple Health…): every Junction row carries `source`, the device or app that measured it.
 --
--- Provider branches are composed, not restated: wearhouse_add_view_branch appends a provider's
--- branch view to a typed view with UNION ALL, matching the typed view's columns by name (null where
--- the branch has no such measure) and casting to the typed view's types. It reads the typed view's
--- current definition, so branches added by other migrations (before or after this one) are kept
--- whatever order they run in. A branch column the typed view lacks (here `source`) is first added
--- to the typed view, null for the branches already there.
+-- Junction's measures live in detail views of its own (junction_sleeps, junction_workouts,
+-- junction_daily_activity, junction_body, junction_heart_rate). wearhouse_add_view_branch then
+-- makes a branch `<typed view>__junction` of a typed view from one of them, matching the typed
+-- view's columns by name (null where Junction has no such measure) and casting to its types, and
+-- puts the branch into the typed view:
+--   * typed views made of `<view>__<provider>` branches (one view per provider, the typed view
+--     their union, rebuilt by wearhouse_union_view where that function exists) get one more branch;
+--   * a typed view written as one query gets the branch appended with UNION ALL;
+--   * a typed view that does not exist yet is created from the branch alone.
+-- Typed views gain a `source` column (null for the branches already there) when they lack one.
+-- Each step reads the catalog as it is, so branches other migrations add, before or after this
+-- one, are kept.
 
-create or replace function wearhouse_add_view_branch(typed_view text, branch_view text) returns void
-  language plpgsql as $$
-declare
-  definition text := rtrim(pg_get_viewdef(typed_view::regclass), E'; \n');
-  missing record;
-  select_list text;
-begin
-  if definition ~ ('\m' || branch_view || '\M') then
-    return; -- already a branch
-  end if;
-  -- Columns only the branch has: appended to the typed view first (create or replace view may add
-  -- columns at the end), null for the existing rows.
-  for missing in
-    select b.attname, format_type(b.atttypid, b.atttypmod) as type
-    from pg_attribute b
-    where b.attrelid = branch_view::regclass and b.attnum > 0 and not b.attisdropped
-      and not exists (select 1 from pg_attribute v where v.attrelid = typed_view::regclass
-                        and v.attname = b.attname and v.attnum > 0 and not v.attisdropped)
-    order by b.attnum
-  loop
-    execute format('create or replace view %I as select existing.*, null::%s as %I from (%s) existing',
-      typed_view, missing.type, missing.attname, definition);
-    definition := rtrim(pg_get_viewdef(typed_view::regclass), E'; \n');
-  end loop;
+-- The typed view's columns as a select list over `b`, by name: b.col::type, or null::type.
+create or replace function wearhouse_branch_select_list(typed_view text, detail_view text) returns text
+  language sql stable as $$
   select string_agg(
-           case when b.attname is null then format('null::%s as %I', format_type(v.atttypid, v.atttypmod), v.attname)
+           case when b.attname is null
+                then format('null::%s as %I', format_type(v.atttypid, v.atttypmod), v.attname)
                 else format('b.%I::%s as %I', v.attname, format_type(v.atttypid, v.atttypmod), v.attname) end,
            ', ' order by v.attnum)
-    into select_list
   from pg_attribute v
-  left join pg_attribute b on b.attrelid = branch_view::regclass and b.attname = v.attname
+  left join pg_attribute b on b.attrelid = detail_view::regclass and b.attname = v.attname
     and b.attnum > 0 and not b.attisdropped
-  where v.attrelid = typed_view::regclass and v.attnum > 0 and not v.attisdropped;
-  execute format('create or replace view %I as %s union all select %s from %I b',
-    typed_view, definition, select_list, branch_view);
+  where v.attrelid = typed_view::regclass and v.attnum > 0 and not v.attisdropped
+$$;
+
+create or replace function wearhouse_add_view_branch(typed_view text, provider text, detail_view text)
+  returns void language plpgsql as $$
+declare
+  branch text := typed_view || '__' || provider;
+  other record;
+  others boolean;
+  has_union boolean := to_regprocedure('wearhouse_union_view(text)') is not null;
+  definition text;
+begin
+  if to_regclass(typed_view) is null then
+    execute format('create view %I as select * from %I', branch, detail_view);
+    execute format('create view %I as select * from %I', typed_view, branch);
+    execute format('grant select on %I, %I to wearhouse_grafana', branch, typed_view);
+    return;
+  end if;
+  select exists (select 1 from pg_class c where c.relkind = 'v' and c.relname like typed_view || '\_\_%'
+                   and c.relname <> branch and c.relnamespace = to_regnamespace(current_schema()))
+    into others;
+  -- `source` first, on every existing branch (or on the one-query typed view itself).
+  if not exists (select 1 from pg_attribute where attrelid = typed_view::regclass and attname = 'source'
+                   and attnum > 0 and not attisdropped) then
+    if others then
+      for other in
+        select c.relname from pg_class c
+        where c.relkind = 'v' and c.relname like typed_view || '\_\_%' and c.relname <> branch
+          and c.relnamespace = to_regnamespace(current_schema())
+      loop
+        execute format('create or replace view %I as select existing.*, null::text as source from (%s) existing',
+          other.relname, rtrim(pg_get_viewdef(other.relname::regclass), E'; \n'));
+      end loop;
+      if has_union then
+        perform wearhouse_union_view(typed_view);
+      end if;
+    else
+      execute format('create or replace view %I as select existing.*, null::text as source from (%s) existing',
+        typed_view, rtrim(pg_get_viewdef(typed_view::regclass), E'; \n'));
+    end if;
+  end if;
+  if to_regclass(branch) is null then
+    execute format('create view %I as select %s from %I b',
+      branch, wearhouse_branch_select_list(typed_view, detail_view), detail_view);
+    execute format('grant select on %I to wearhouse_grafana', branch);
+  end if;
+  if others and has_union then
+    perform wearhouse_union_view(typed_view);
+    return;
+  end if;
+  definition := rtrim(pg_get_viewdef(typed_view::regclass), E'; \n');
+  if definition !~ ('\m' || branch || '\M') then
+    execute format('create or replace view %I as %s union all select * from %I', typed_view, definition, branch);
+  end if;
 end;
 $$;
 
@@ -104,11 +140,12 @@ create view junction_workouts as
   from records r
   where r.provider = 'junction' and r.kind = 'workouts' and r.deleted_at is null;
 
-select wearhouse_add_view_branch('sleeps', 'junction_sleeps');
-select wearhouse_add_view_branch('workouts', 'junction_workouts');
+select wearhouse_add_view_branch('sleeps', 'junction', 'junction_sleeps');
+select wearhouse_add_view_branch('workouts', 'junction', 'junction_workouts');
 
--- Kinds no typed view had before: one row per source and local day.
-create view daily_activity as
+-- Daily activity: one row per source and local day. Column names follow the other providers'
+-- daily_activity branches where the measure is the same (intensity minutes, energy in kcal and kJ).
+create view junction_daily_activity as
   select
     r.provider,
     r.user_id,
@@ -120,18 +157,19 @@ create view daily_activity as
     r.tz_offset,
     (r.payload ->> 'steps')::int as steps,
     (r.payload ->> 'distance')::float8 as distance_m,
-    (r.payload ->> 'calories_active')::float8 as active_kcal,
-    (r.payload ->> 'calories_total')::float8 as total_kcal,
+    (r.payload ->> 'calories_active')::float8 as active_energy_kcal,
+    (r.payload ->> 'calories_active')::float8 * 4.184 as active_energy_kj,
+    (r.payload ->> 'calories_total')::float8 as total_energy_kcal,
     (r.payload ->> 'floors_climbed')::int as floors,
-    (r.payload ->> 'low')::float8 as low_intensity_min,
-    (r.payload ->> 'medium')::float8 as medium_intensity_min,
-    (r.payload ->> 'high')::float8 as high_intensity_min,
+    (r.payload ->> 'low')::float8 as low_activity_min,
+    (r.payload ->> 'medium')::float8 as medium_activity_min,
+    (r.payload ->> 'high')::float8 as high_activity_min,
     (r.payload -> 'heart_rate' ->> 'resting_bpm')::float8 as resting_hr_bpm,
     r.provider_updated_at as updated_at
   from records r
   where r.provider = 'junction' and r.kind = 'activity' and r.deleted_at is null;
 
-create view body_measurements as
+create view junction_body as
   select
     r.provider,
     r.user_id,
@@ -147,7 +185,7 @@ create view body_measurements as
   where r.provider = 'junction' and r.kind = 'body' and r.deleted_at is null;
 
 -- The opt-in heart-rate series: one row per sample.
-create view heart_rate_samples as
+create view junction_heart_rate as
   select
     r.provider,
     r.user_id,
@@ -159,5 +197,9 @@ create view heart_rate_samples as
   from records r
   where r.provider = 'junction' and r.kind = 'heartrate' and r.deleted_at is null;
 
-grant select on junction_sleeps, junction_workouts, daily_activity, body_measurements, heart_rate_samples
+select wearhouse_add_view_branch('daily_activity', 'junction', 'junction_daily_activity');
+select wearhouse_add_view_branch('body_measurements', 'junction', 'junction_body');
+select wearhouse_add_view_branch('heart_rate', 'junction', 'junction_heart_rate');
+
+grant select on junction_sleeps, junction_workouts, junction_daily_activity, junction_body, junction_heart_rate
   to wearhouse_grafana;

@@ -1,7 +1,7 @@
 // Junction rows in the typed views, read as the Grafana role: sleeps and workouts gain a Junction
 // branch and a `source` column (WHOOP rows keep theirs, with a null source), daily_summary picks the
-// Junction rows up, and the Junction-only views (daily_activity, body_measurements) hold theirs.
-// Branches compose: adding another provider's branch later keeps Junction's.
+// Junction rows up, and daily_activity and body_measurements hold theirs. Branches compose: with a
+// one-query typed view, with per-provider branch views, and with providers added later.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapJunctionDocuments } from '../providers/junction/mapping.ts';
 import { type JunctionSandbox, startJunctionSandbox } from '../providers/junction/sandbox/index.ts';
@@ -85,12 +85,15 @@ describe('typed views', () => {
   });
 
   it('adding a branch is idempotent, and a later provider branch keeps the Junction one', async () => {
-    await db.sql`select wearhouse_add_view_branch('sleeps', 'junction_sleeps')`;
+    await db.sql`select wearhouse_add_view_branch('sleeps', 'junction', 'junction_sleeps')`;
+    const [before] = await db.sql<{ n: number }[]>`select count(*)::int as n from sleeps`;
+    expect(before?.n).toBe(4);
+    // Another provider later, the same way: its branch view by column name.
     await db.sql.unsafe(`
       create view other_sleeps as
         select 'other'::text as provider, 'carol'::text as user_id, 'o-1'::text as source_id,
                'ring'::text as source, 9.5::float8 as asleep_h, 'extra'::text as only_here`);
-    await db.sql`select wearhouse_add_view_branch('sleeps', 'other_sleeps')`;
+    await db.sql`select wearhouse_add_view_branch('sleeps', 'other', 'other_sleeps')`;
     const rows = await db.sql<{ provider: string; n: number; asleep: number }[]>`
       select provider, count(*)::int as n, max(asleep_h) as asleep from sleeps group by 1 order by 1`;
     expect(rows.map((r) => [r.provider, r.n])).toEqual([
@@ -99,9 +102,30 @@ describe('typed views', () => {
       ['whoop', 1],
     ]);
     expect(rows[1]?.asleep).toBe(9.5);
-    const [extra] = await db.sql<
-      { only_here: string }[]
-    >`select only_here from sleeps where provider = 'other'`;
-    expect(extra?.only_here).toBe('extra');
+  });
+
+  it('joins typed views made of per-provider branches, which a later rebuild keeps', async () => {
+    // The branch convention (one `<view>__<provider>` view each, the typed view their union, rebuilt
+    // by wearhouse_union_view), set up here on a view of its own.
+    await db.sql.unsafe(`
+      create function wearhouse_union_view(view_name text) returns void language plpgsql as $$
+      declare branches text;
+      begin
+        select string_agg(format('select * from %I', c.relname), ' union all ' order by c.relname) into branches
+          from pg_class c where c.relkind = 'v' and c.relname ~ ('^' || view_name || '__[a-z0-9_]+$');
+        execute format('create or replace view %I as %s', view_name, branches);
+      end $$;
+      create view readings__acme as select 'acme'::text as provider, 'u'::text as user_id, 1.5::float8 as value;
+      select wearhouse_union_view('readings');
+      create view junction_readings as
+        select 'junction'::text as provider, 'u'::text as user_id, 'garmin'::text as source, 2 as value,
+               'dropped'::text as only_junction;`);
+    await db.sql`select wearhouse_add_view_branch('readings', 'junction', 'junction_readings')`;
+    await db.sql`select wearhouse_union_view('readings')`;
+    const rows = await db.sql`select * from readings order by provider`;
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { provider: 'acme', user_id: 'u', value: 1.5, source: null },
+      { provider: 'junction', user_id: 'u', value: 2, source: 'garmin' },
+    ]);
   });
 });
