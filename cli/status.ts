@@ -96,7 +96,7 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
       })`,
       users.length
         ? '`wearhouse status` lists every connection'
-        : `connect one: wearhouse connect whoop --user ${options.userId}`,
+        : `connect one: wearhouse connect <provider> --user ${options.userId} (providers: ${Object.keys(providerCatalog).join(', ')})`,
     );
   }
   if (rows.length === 0) {

@@ -4,6 +4,7 @@
 // to start as targeted backfills. Events name users by their id at the provider
 // (connections.external_user_id); events for users nobody connected are counted and skipped.
 import type { ProviderRuntime, WebhookEvent } from '../providers/types.ts';
+import { getConnectionByExternalUser } from './connections.ts';
 import type { Sql } from './db.ts';
 import { quarantineRecords, upsertRecords } from './records.ts';
 
@@ -41,7 +42,7 @@ export async function applyWebhookEvents(
     unknownUsers: [],
   };
   for (const event of events) {
-    const userId = await localUserOf(sql, provider, event.externalUserId);
+    const userId = (await getConnectionByExternalUser(sql, provider, event.externalUserId))?.user_id;
     if (!userId) {
       applied.unknownUsers.push(event.externalUserId);
       continue;
@@ -67,10 +68,4 @@ export async function applyWebhookEvents(
     }
   }
   return applied;
-}
-
-async function localUserOf(sql: Sql, provider: string, externalUserId: string): Promise<string | undefined> {
-  const [row] = await sql<{ user_id: string }[]>`
-    select user_id from connections where provider = ${provider} and external_user_id = ${externalUserId}`;
-  return row?.user_id;
 }

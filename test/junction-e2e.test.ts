@@ -253,8 +253,8 @@ describe('opt-in heart rate and the views', () => {
     const grafana = connect(stack.db.grafanaUrl, { max: 1 });
     try {
       const [samples] = await grafana<{ n: number; sources: string[] }[]>`
-        select count(*)::int as n, array_agg(distinct source) as sources from heart_rate where provider = 'junction'
-        where user_id = 'alice' and at >= ${day(-90)} and at < ${day(-88)}`;
+        select count(*)::int as n, array_agg(distinct source) as sources from heart_rate
+        where provider = 'junction' and user_id = 'alice' and at >= ${day(-90)} and at < ${day(-88)}`;
       expect(samples).toEqual({ n: 288, sources: ['oura'] });
       const [sleeps] = await grafana<{ n: number }[]>`
         select count(*)::int as n from sleeps where provider = 'junction' and user_id = 'alice'`;
