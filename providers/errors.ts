@@ -29,3 +29,12 @@ export class ProviderError extends Error {
     );
   }
 }
+
+/** An inbound webhook that did not authenticate (bad signature, stale timestamp): answered 401, nothing stored. */
+export class WebhookRejected extends Error {
+  readonly status = 401;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookRejected';
+  }
+}
