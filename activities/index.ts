@@ -1,9 +1,11 @@
 // The activity factory: every activity gets its dependencies here, nothing reaches for globals.
+import { fileImporters } from '../providers/file-importers.ts';
 import type { ProviderApi } from '../providers/types.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import type { Logger } from '../worker/logger.ts';
 import type { RunCounts } from './counts.ts';
+import { createImportFileActivities } from './import-file.ts';
 import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
 import { createTokenManager, type RefreshOutcome } from './tokens.ts';
@@ -39,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
   });
   return {
     ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createImportFileActivities({ sql: deps.sql, importers: fileImporters, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

@@ -4,7 +4,7 @@
 // export_cda.xml, and iOS names the export after the phone's language (eksport.xml, 导出.xml).
 import { createReadStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
-import { type Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import yauzl from 'yauzl';
 import { looksLikeExport, NotAnExportError } from './sanitize.ts';
 
@@ -97,7 +97,7 @@ async function openZip(path: string): Promise<ExportFile> {
         // Deflate cannot seek: inflate from the start and drop what was already imported (cheap
         // next to parsing and loading it again).
         const stream = await zip.openReadStreamPromise(entry);
-        return startByte > 0 ? stream.pipe(skipBytes(startByte)) : stream;
+        return startByte > 0 ? pipeline(stream, skipBytes(startByte), () => {}) : stream;
       },
       async readRoute(routePath) {
         const e = routes.get(routePath.replace(/^\/+/, ''));

@@ -32,7 +32,7 @@ export interface ExportStats {
   quarantined: number;
   /** Route files the workouts reference: path inside the zip -> GPX text. */
   routes: Map<string, string>;
-  /** Per local day: distinct steps summed over every source. */
+  /** Per local day: steps counted by the source that counted the most (what apple_health_daily shows). */
   stepsByDay: Map<string, number>;
 }
 
@@ -151,14 +151,14 @@ export function* exportXmlChunks(
       );
     }
     // Steps per hour from the phone and the watch: the same walk counted by two sources.
-    let steps = 0;
+    const stepsBySource = new Map<string, number>();
     for (let h = 7; h < 22; h++) {
       for (const [source, device] of [
         [PHONE, PHONE_DEVICE],
         [WATCH, WATCH_DEVICE],
       ] as const) {
         const n = 100 + Math.floor(random() * 900);
-        steps += n;
+        stepsBySource.set(source, (stepsBySource.get(source) ?? 0) + n);
         record({
           type: 'HKQuantityTypeIdentifierStepCount',
           sourceName: source,
@@ -183,7 +183,7 @@ export function* exportXmlChunks(
         value: (10 + random() * 40).toFixed(3),
       });
     }
-    stats.stepsByDay.set(day, (stats.stepsByDay.get(day) ?? 0) + steps);
+    stats.stepsByDay.set(day, Math.max(...stepsBySource.values()));
     // An exact duplicate (a phone that synced the same sample twice): stored once.
     if (d % 2 === 0) {
       const dup = parts[parts.length - 2] as string;
