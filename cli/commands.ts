@@ -11,6 +11,7 @@ import { InvalidInputError } from '../workflows/inputs.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
+import { importCommand } from './import.ts';
 import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
@@ -261,6 +262,7 @@ export const commands: Record<string, Command> = {
   status,
   sandbox,
   'rotate-key': rotateKey,
+  import: importCommand,
 };
 
 export function redactUrl(url: string): string {
