@@ -30,7 +30,9 @@ if (!values.file) {
   log(`generating a ${values.mb} MB export at ${path}…`);
   const t = process.hrtime.bigint();
   const stats = await writeExportZip(path, { targetBytes: Number(values.mb) * 1e6, seed: 3, badRecords: 50 });
-  log(`generated ${(stats.bytes / 1e6).toFixed(0)} MB of XML, ${stats.days} days in ${seconds(t).toFixed(0)} s`);
+  log(
+    `generated ${(stats.bytes / 1e6).toFixed(0)} MB of XML, ${stats.days} days in ${seconds(t).toFixed(0)} s`,
+  );
 }
 const zipBytes = (await stat(path)).size;
 
@@ -77,7 +79,9 @@ try {
   const importSeconds = seconds(t);
   const peakKb = Math.max(...worker.samples.map((s) => s.hwmKb));
   const [rows] = await db.sql<{ n: number }[]>`select count(*)::int as n from records`;
-  log(`import: ${result.records} records in ${importSeconds.toFixed(1)} s, peak RSS ${(peakKb / 1024).toFixed(0)} MB`);
+  log(
+    `import: ${result.records} records in ${importSeconds.toFixed(1)} s, peak RSS ${(peakKb / 1024).toFixed(0)} MB`,
+  );
 
   log('re-import of the same file (everything already stored)…');
   const t2 = process.hrtime.bigint();
