@@ -16,8 +16,8 @@ import {
   openFileImport,
 } from '../store/file-imports.ts';
 import { quarantineRecords } from '../store/records.ts';
-import type { Logger } from '../worker/logger.ts';
 import { FAILURE_TYPES, toApplicationFailure } from './failures.ts';
+import type { ActivityLogger } from './types.ts';
 
 export interface ImportSliceInput {
   provider: string;
@@ -48,7 +48,7 @@ export interface ImportProgress {
 export interface ImportFileDeps {
   sql: Sql;
   importers: Readonly<Record<string, FileImporter>>;
-  logger: Logger;
+  logger: ActivityLogger;
   /** Tests: called after each committed batch (fault injection). */
   afterBatch?: (progress: ImportProgress) => void | Promise<void>;
 }

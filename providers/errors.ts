@@ -1,4 +1,4 @@
-// Provider failures classified once (DESIGN.md decision 5). Activities turn these into Temporal
+// Provider failures classified once (docs/architecture.md decision 5). Activities turn these into Temporal
 // ApplicationFailures: the class name becomes the failure type, so retry policy and ledgers agree.
 
 export type ErrorClass =
@@ -36,5 +36,16 @@ export class WebhookRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'WebhookRejected';
+  }
+}
+
+/**
+ * A request that can never succeed as given (workflow inputs, CLI arguments): said clearly, before
+ * anything is fetched or stored. Here rather than in workflows/ so activities need not import workflows.
+ */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
   }
 }

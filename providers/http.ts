@@ -1,24 +1,13 @@
 // One provider HTTP request: budget first, then ky with no retries (retries belong to Temporal), the
 // provider's rate-limit headers fed back to the budget, and every failure classified once into a
-// ProviderError (DESIGN.md decision 5). Messages and logs name the endpoint and status only: no URLs
+// ProviderError (docs/architecture.md decision 5). Messages and logs name the endpoint and status only: no URLs
 // with queries, no headers, no bodies, so tokens and secrets can never leak through them.
 import ky, { isTimeoutError } from 'ky';
 import { ProviderError } from './errors.ts';
 import type { RateBudget, RateLimitObservation } from './rate-budget.ts';
-import type { RequestStats } from './types.ts';
+import type { ProviderLogger, RequestEvent, RequestStats } from './types.ts';
 
-export interface ProviderLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-/** One finished request, for metrics. `status` is 0 when no response arrived (timeout, network). */
-export interface RequestEvent {
-  endpoint: string;
-  status: number;
-  latencyMs: number;
-}
+export type { ProviderLogger, RequestEvent };
 
 export interface HttpContext {
   /** Provider name for messages, e.g. 'WHOOP'. */

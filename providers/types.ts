@@ -2,11 +2,23 @@
 // Types only. Workflows see a provider's pure descriptor (providers/catalog.ts); activities see its
 // runtime, built at worker start from its module (providers/modules.ts, providers/registry.ts).
 import type { z } from 'zod';
-import type { ProviderLogger, RequestEvent } from './http.ts';
 import type { RateBudget } from './rate-budget.ts';
 
-export type { ProviderLogger, RequestEvent } from './http.ts';
 export type { RateBudget } from './rate-budget.ts';
+
+/** The logging a provider client does (pino's Logger fits). */
+export interface ProviderLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** One finished request, for metrics. `status` is 0 when no response arrived (timeout, network). */
+export interface RequestEvent {
+  endpoint: string;
+  status: number;
+  latencyMs: number;
+}
 
 /** How a connection proves itself to the provider. */
 export type AuthKind = 'oauth' | 'api_key' | 'none';
@@ -180,8 +192,8 @@ export interface RuntimeDeps {
   onRequest?: (event: RequestEvent) => void;
 }
 
-/** How a sandbox user connects: the same shapes `wearhouse connect` stores. */
-export type SandboxGrant =
+/** What a connection is stored with (`wearhouse connect`, a sandbox user): by auth kind. */
+export type ConnectionGrant =
   | { type: 'oauth'; accessToken: string; refreshToken: string; expiresInSeconds: number }
   | { type: 'api_key'; externalUserId: string }
   | { type: 'none' };
@@ -200,7 +212,7 @@ export interface RunningSandbox {
   /** The users `npm run demo` connects. */
   demoUsers: readonly string[];
   /** Credentials for one of this sandbox's users. */
-  grant(userId: string): SandboxGrant | Promise<SandboxGrant>;
+  grant(userId: string): ConnectionGrant | Promise<ConnectionGrant>;
   close(): Promise<void>;
 }
 
@@ -221,12 +233,11 @@ export interface ProviderModule<Schema extends z.ZodObject = z.ZodObject> {
   sandbox?: () => Promise<ProviderSandbox>;
 }
 
-/** @deprecated The pre-runtime shape, kept until activities use ProviderRuntime. */
-export interface ProviderApi {
+/** What the token manager (activities/tokens.ts) needs of an OAuth provider. */
+export interface TokenRefresher {
   readonly name: string;
-  readonly kinds: readonly string[];
-  readonly rescoreLookbackDays: number;
-  readonly windowDays: number;
-  fetchPage(accessToken: string, request: PageRequest, stats: RequestStats): Promise<Page>;
   refreshTokens(refreshToken: string, stats: RequestStats): Promise<TokenSet>;
 }
+
+/** @deprecated The pre-runtime name of TokenRefresher, kept for activities/tokens.ts. */
+export type ProviderApi = TokenRefresher;

@@ -2,7 +2,10 @@
 // (a bad input fails the workflow at once, before anything is fetched) and in the CLI.
 import { z } from 'zod';
 import { descriptorOf, fetchableKinds, providerCatalog } from '../providers/catalog.ts';
+import { InvalidInputError } from '../providers/errors.ts';
 import type { ProviderDescriptor } from '../providers/types.ts';
+
+export { InvalidInputError };
 
 export interface BackfillInput {
   userId: string;
@@ -25,13 +28,6 @@ export interface ParsedRange {
   kinds: string[];
   start: Date;
   end: Date;
-}
-
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInputError';
-  }
 }
 
 const DAY_MS = 86_400_000;
@@ -75,13 +71,17 @@ function parseBase(input: unknown): { userId: string; provider: string; descript
 }
 
 /** Backfill and sync pull from the provider: a push source (its data is sent to us) has nothing to pull. */
-function parsePullBase(input: unknown, what: string) {
-  const base = parseBase(input);
-  if (base.descriptor.mode !== 'pull') {
+export function requirePullSource(descriptor: ProviderDescriptor, what: 'backfill' | 'sync'): void {
+  if (descriptor.mode !== 'pull') {
     throw new InvalidInputError(
-      `${base.provider} is a push source: its data arrives by upload or webhook, there is nothing to ${what}`,
+      `${descriptor.name} is a push source: its data arrives by upload or webhook, there is nothing to ${what}`,
     );
   }
+}
+
+function parsePullBase(input: unknown, what: 'backfill' | 'sync') {
+  const base = parseBase(input);
+  requirePullSource(base.descriptor, what);
   return base;
 }
 

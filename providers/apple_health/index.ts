@@ -18,13 +18,15 @@ export function mapAppleHealthElements(documents: unknown[]): MappedPage {
   return page;
 }
 
-export const provider = {
+const envSchema = z.object({});
+
+export const provider: ProviderModule<typeof envSchema> = {
   descriptor: appleHealthDescriptor,
-  envSchema: z.object({}),
+  envSchema,
   // Nothing is requested from Apple: no budget to share.
   budgetFrom: () => ({ perMinute: 1 }),
   createRuntime: () => ({
     descriptor: appleHealthDescriptor,
     mapDocuments: (_kind: string, documents: unknown[]) => mapAppleHealthElements(documents),
   }),
-} satisfies ProviderModule;
+};

@@ -4,8 +4,8 @@ import { envInt, envUrl } from '../env.ts';
 import { ProviderError } from '../errors.ts';
 import type {
   Credentials,
+  OAuthRuntime,
   Page,
-  ProviderApi,
   ProviderModule,
   ProviderRuntime,
   RequestStats,
@@ -34,6 +34,7 @@ export type WhoopConfig = z.output<typeof whoopConfigSchema>;
 
 export interface WhoopRuntime extends ProviderRuntime {
   readonly client: WhoopClient;
+  readonly oauth: OAuthRuntime;
   fetchProfile(accessToken: string, stats: RequestStats): Promise<Page>;
   fetchBodyMeasurement(accessToken: string, stats: RequestStats): Promise<Page>;
 }
@@ -104,35 +105,3 @@ export const provider = {
     }),
   sandbox: () => import('./sandbox-module.ts').then((m) => m.whoopSandbox),
 } satisfies ProviderModule<typeof whoopConfigSchema>;
-
-/** @deprecated The pre-runtime shape; activities move to ProviderRuntime. */
-export interface WhoopProvider extends ProviderApi {
-  readonly client: WhoopClient;
-  fetchProfile(accessToken: string, stats: RequestStats): Promise<Page>;
-  fetchBodyMeasurement(accessToken: string, stats: RequestStats): Promise<Page>;
-}
-
-/** @deprecated Use `provider.createRuntime`. */
-export function createWhoopProvider(options: WhoopClientOptions): WhoopProvider {
-  const client = createWhoopClient(options);
-  return {
-    name: whoopDescriptor.name,
-    kinds: whoopDescriptor.kinds,
-    rescoreLookbackDays: whoopDescriptor.rescoreLookbackDays,
-    windowDays: whoopDescriptor.windowDays,
-    client,
-    async fetchPage(accessToken, request, stats) {
-      if (!isWhoopCollectionKind(request.kind)) {
-        throw new ProviderError(
-          `WHOOP has no kind '${request.kind}' (kinds: ${WHOOP_COLLECTION_KINDS.join(', ')})`,
-          'invalid_input',
-        );
-      }
-      const { start, end, cursor } = request;
-      return client.fetchCollectionPage(accessToken, request.kind, { start, end, cursor }, stats);
-    },
-    refreshTokens: (refreshToken, stats) => client.refreshTokens(refreshToken, stats),
-    fetchProfile: (accessToken, stats) => client.fetchProfile(accessToken, stats),
-    fetchBodyMeasurement: (accessToken, stats) => client.fetchBodyMeasurement(accessToken, stats),
-  };
-}
