@@ -3,18 +3,25 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type WorkflowHandle, WorkflowIdReusePolicy } from '@temporalio/client';
-import { fileImportSources } from '../providers/file-importers.ts';
+import { fileImportSources } from '../providers/file-import-sources.ts';
+import type { Config } from '../worker/config.ts';
 import type { ImportWorkflowProgress } from '../workflows/import-apple-health.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from '../workflows/search-attributes.ts';
-import type { CommandInput } from './commands.ts';
 import { openClients, resolveEndpoints } from './context.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export const importWorkflowId = (provider: string, userId: string) => `import:${provider}:${userId}`;
 
-export async function importCommand({ config, values, args }: CommandInput): Promise<void> {
+/** The shape of cli/commands.ts's CommandInput (not imported: commands.ts imports this file). */
+interface ImportCommandInput {
+  config: Config;
+  values: Record<string, string | boolean | undefined>;
+  args: string[];
+}
+
+export async function importCommand({ config, values, args }: ImportCommandInput): Promise<void> {
   const [name, file, ...extra] = args;
   const source = name ? fileImportSources[name] : undefined;
   if (!source || !file || extra.length > 0) {

@@ -6,10 +6,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ImportProgress } from '../activities/import-file.ts';
 import type { Activities } from '../activities/index.ts';
+import { fileImportSourceOf } from '../providers/file-import-sources.ts';
 import { InvalidInputError } from './inputs.ts';
 import { parseOrFail, retry, tagWorkflow, workflowLog } from './shared.ts';
 
-const PROVIDER = 'apple_health';
+const PROVIDER = fileImportSourceOf('importAppleHealth').provider;
 
 export interface ImportAppleHealthInput {
   userId: string;
