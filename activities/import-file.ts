@@ -73,7 +73,9 @@ export function progressOf(row: FileImportRow, done = row.status === 'completed'
 }
 
 const DEFAULT_SLICE_SECONDS = 60;
-const DEFAULT_BATCH_ELEMENTS = 20_000;
+// 5,000 top-level elements (about 5 MB of XML): large enough that per-statement costs vanish, small
+// enough that the two batches in flight (one parsed, one stored) stay a few tens of MB.
+const DEFAULT_BATCH_ELEMENTS = 5_000;
 
 export function createImportFileActivities(deps: ImportFileDeps) {
   const { sql } = deps;

@@ -18,7 +18,7 @@ export interface ImportAppleHealthInput {
   options?: {
     /** Length of one activity before it reports progress (default 60 s). */
     sliceSeconds?: number;
-    /** Top-level elements per committed batch (default 20,000). */
+    /** Top-level elements per committed batch (default 5,000). */
     batchElements?: number;
     /** How soon a killed worker's slice is retried elsewhere (default 60 s). */
     heartbeatTimeoutSeconds?: number;

@@ -20,10 +20,12 @@ const { values } = parseArgs({
     mb: { type: 'string', default: '1000' },
     file: { type: 'string' },
     'baseline-seconds': { type: 'string', default: '300' },
+    batch: { type: 'string', default: '5000' },
   },
 });
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const path = values.file ?? `/tmp/wearhouse-bench-apple-${process.pid}.zip`;
+const batchElements = Number(values.batch);
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 if (!values.file) {
@@ -41,7 +43,7 @@ async function parseOnly() {
   const t = process.hrtime.bigint();
   let records = 0;
   let elements = 0;
-  for await (const batch of source.batches(0, 20_000)) {
+  for await (const batch of source.batches(0, batchElements)) {
     records += batch.records.length + batch.quarantined.length;
     elements += batch.elements;
   }
@@ -73,7 +75,7 @@ try {
   const handle = await services.client.workflow.start('importAppleHealth', {
     taskQueue,
     workflowId: `bench-apple-${process.pid}`,
-    args: [{ userId: 'bench', path }],
+    args: [{ userId: 'bench', path, options: { batchElements } }],
   });
   const result = (await handle.result()) as ImportWorkflowProgress;
   const importSeconds = seconds(t);
@@ -89,7 +91,7 @@ try {
     await services.client.workflow.start('importAppleHealth', {
       taskQueue,
       workflowId: `bench-apple-again-${process.pid}`,
-      args: [{ userId: 'bench', path }],
+      args: [{ userId: 'bench', path, options: { batchElements } }],
     })
   ).result()) as ImportWorkflowProgress;
   const againSeconds = seconds(t2);
@@ -103,7 +105,7 @@ try {
   const t3 = process.hrtime.bigint();
   let baseRecords = 0;
   let baseBytes = 0;
-  for await (const batch of source.batches(0, 20_000)) {
+  for await (const batch of source.batches(0, batchElements)) {
     await base.sql.begin(async (tx) => {
       await upsertRecords(tx, 'apple_health', 'bench', batch.records);
       await quarantineRecords(tx, 'apple_health', 'bench', batch.quarantined, null);
@@ -129,7 +131,7 @@ ${rows?.n.toLocaleString('en')} distinct rows stored.
 | run | seconds | records/s | XML MB/s | ÷ parse-only | worker peak RSS |
 | --- | ---: | ---: | ---: | ---: | ---: |
 | parse-only (unzip + repair + parse + map + routes, no DB) | ${parse.seconds.toFixed(1)} | ${rate(parse.records, parse.seconds)} | ${mbps(parse.xmlBytes, parse.seconds)} | 1.00 | — |
-| **importAppleHealth** (worker process, COPY + INSERT…SELECT per 20k elements, overlapped) | ${importSeconds.toFixed(1)} | ${rate(result.records, importSeconds)} | ${mbps(parse.xmlBytes, importSeconds)} | **${(importRate / parseRate).toFixed(2)}** | **${(peakKb / 1024).toFixed(0)} MB** (idle ${(idleKb / 1024).toFixed(0)} MB) |
+| **importAppleHealth** (worker process, COPY + INSERT…SELECT per ${batchElements.toLocaleString('en')} elements, overlapped) | ${importSeconds.toFixed(1)} | ${rate(result.records, importSeconds)} | ${mbps(parse.xmlBytes, importSeconds)} | **${(importRate / parseRate).toFixed(2)}** | **${(peakKb / 1024).toFixed(0)} MB** (idle ${(idleKb / 1024).toFixed(0)} MB) |
 | re-import, all already stored (${again.inserted} inserted, ${again.unchanged.toLocaleString('en')} unchanged) | ${againSeconds.toFixed(1)} | ${rate(again.records, againSeconds)} | ${mbps(parse.xmlBytes, againSeconds)} | ${(again.records / againSeconds / parseRate).toFixed(2)} | ${(peakKb2 / 1024).toFixed(0)} MB |
 | baseline: multi-row upsert per batch (upsertRecords), in-process, no overlap${baseBytes < parse.xmlBytes ? `, first ${(baseBytes / 1e6).toFixed(0)} MB (stopped after ${limit} s)` : ''} | ${baseSeconds.toFixed(1)} | ${rate(baseRecords, baseSeconds)} | ${mbps(baseBytes, baseSeconds)} | ${(baseRate / parseRate).toFixed(2)} | — |
 

@@ -30,7 +30,7 @@ export async function* readTopLevelElements(
   options: ReadOptions = {},
 ): AsyncGenerator<ElementBatch> {
   const startByte = options.startByte ?? 0;
-  const batchElements = options.batchElements ?? 20_000;
+  const batchElements = options.batchElements ?? 5_000;
   const stack: XmlElement[] = [];
   let batch: XmlElement[] = [];
   let rootClosed = false;
