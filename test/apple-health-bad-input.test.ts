@@ -105,6 +105,24 @@ describe('importAppleHealth refuses bad files clearly', () => {
     expect(f.ledger?.error).toMatch(/truncated/);
   });
 
+  it('an input without a valid user or path (as `temporal workflow start --input` could send)', async () => {
+    for (const input of [
+      { userId: '../x', path: '/tmp/export.zip' },
+      { userId: 'u6', path: ' ' },
+    ]) {
+      const handle = await temporal.client.workflow.start('importAppleHealth', {
+        taskQueue: temporal.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `bad-input-${Math.random().toString(36).slice(2)}`,
+        args: [input],
+      });
+      const error = await handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as Error & { type?: string };
+      expect(cause.type).toBe('InvalidInput');
+      expect(cause.message).toMatch(input.userId === 'u6' ? /path must name the export/ : /userId must be/);
+    }
+  });
+
   it('a file that does not exist', async () => {
     const f = await failure('u5', join(dir, 'missing.zip'));
     expect(f.type).toBe('BadImportFile');
