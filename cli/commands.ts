@@ -14,6 +14,7 @@ import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFi
 import { runDemo } from './demo.ts';
 import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
 import { followBackfill } from './follow.ts';
+import { importCommand } from './import.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
@@ -199,6 +200,7 @@ export const commands: Record<string, Command> = {
   status,
   sandbox,
   'rotate-key': rotateKey,
+  import: importCommand,
 };
 
 export function redactUrl(url: string): string {

@@ -20,6 +20,7 @@ Usage: wearhouse <command> [options]
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
   status [--user U] [--json]
+  import apple-health --user U FILE [--follow]   import an Apple Health export (export.zip or its XML)
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
   temporal <args…>             the Temporal CLI (installed into .tools/ if missing), against the dev stack

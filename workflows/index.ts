@@ -1,3 +1,4 @@
 // Every workflow type the worker registers. Workflow code is deterministic and imports no I/O.
 export { backfill, progressQuery } from './backfill.ts';
+export { importAppleHealth } from './import-apple-health.ts';
 export { incrementalSync } from './incremental-sync.ts';
