@@ -4,6 +4,7 @@ import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import type { Logger } from '../worker/logger.ts';
 import type { RunCounts } from './counts.ts';
+import { createIngestActivities } from './ingest.ts';
 import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
 import { createTokenManager, type RefreshOutcome } from './tokens.ts';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
   });
   return {
     ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

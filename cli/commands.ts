@@ -13,6 +13,7 @@ import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
 import { runOAuthFlow } from './oauth.ts';
 import { connectWithTokens, startBackfill, startSync } from './operations.ts';
+import { serveCommands } from './serve-commands.ts';
 import { printStatus } from './status.ts';
 
 export interface CommandInput {
@@ -261,6 +262,7 @@ export const commands: Record<string, Command> = {
   status,
   sandbox,
   'rotate-key': rotateKey,
+  ...serveCommands,
 };
 
 export function redactUrl(url: string): string {

@@ -18,6 +18,9 @@ Usage: wearhouse <command> [options]
   status [--user U] [--json]
   sandbox whoop [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
+  serve                        HTTP front door on WEARHOUSE_HTTP_PORT (push ingest, webhooks, hosted connect)
+  ingest-token create --user U | revoke --id N | --user U
+  ingest replay --batch ID | --all
 `;
 
 export const options = {
@@ -35,6 +38,9 @@ export const options = {
   port: { type: 'string' },
   rpm: { type: 'string' },
   users: { type: 'string' },
+  id: { type: 'string' },
+  batch: { type: 'string' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -3,12 +3,14 @@
 import { z } from 'zod';
 import { envUrl, envInt as intInRange } from '../providers/env.ts';
 import { whoopConfigSchema } from '../providers/whoop/index.ts';
+import { serveConfigSchema } from '../serve/config.ts';
 
 const optionalUrl = (protocols: string[]) => envUrl(protocols).optional();
 
 // Core variables; each provider contributes its own (WHOOP_*: providers/whoop/index.ts).
 export const envSchema = z.object({
   ...whoopConfigSchema.shape,
+  ...serveConfigSchema.shape,
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   TEMPORAL_ADDRESS: z
     .string()

@@ -1,0 +1,18 @@
+// `normalizeIngestBatch`: one stored push batch → records. Started by `serve` after the batch is
+// committed (workflow id `normalize-ingest:<batchId>`), re-queued by serve's sweeper if that start
+// was lost, and by `wearhouse ingest replay` after a normalizer fix.
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import type { NormalizeResult } from '../activities/ingest.ts';
+import { retry } from './shared.ts';
+
+const { normalizeIngestBatch: normalize } = proxyActivities<Activities>({
+  startToCloseTimeout: '10m',
+  retry: { ...retry, nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'NormalizeFailed'] },
+});
+
+export const normalizeWorkflowId = (batchId: string) => `normalize-ingest:${batchId}`;
+
+export async function normalizeIngestBatch(input: { batchId: string }): Promise<NormalizeResult> {
+  return normalize({ batchId: String(input.batchId) });
+}
