@@ -33,22 +33,27 @@ export function createDispatcher(deps: {
   client: Client;
   taskQueue: string;
   logger: Logger;
+  /** Runs a Temporal call with a deadline (default: as is). */
+  call?: <T>(fn: () => Promise<T>) => Promise<T>;
 }): Dispatcher {
+  const call = deps.call ?? (<T>(fn: () => Promise<T>) => fn());
   const log = deps.logger.child({ component: 'dispatch' });
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
 
   async function normalize(batchId: string): Promise<boolean> {
     try {
-      await deps.client.workflow.start('normalizeIngestBatch', {
-        taskQueue: deps.taskQueue,
-        workflowId: normalizeWorkflowId(batchId),
-        // A running normalization is the one we want; a finished one may run again (replay).
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        args: [{ batchId }],
-        staticSummary: `Normalize ingest batch ${batchId}`,
-      });
+      await call(() =>
+        deps.client.workflow.start('normalizeIngestBatch', {
+          taskQueue: deps.taskQueue,
+          workflowId: normalizeWorkflowId(batchId),
+          // A running normalization is the one we want; a finished one may run again (replay).
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          args: [{ batchId }],
+          staticSummary: `Normalize ingest batch ${batchId}`,
+        }),
+      );
       return true;
     } catch (error) {
       log.warn({ batchId, err: String(error) }, 'could not start normalization; the sweeper retries');
@@ -60,8 +65,8 @@ export function createDispatcher(deps: {
     try {
       for (const [index, action] of actions.entries()) {
         if (action.type !== 'fetch') continue;
-        await deps.client.workflow
-          .start('webhookFetch', {
+        await call(() =>
+          deps.client.workflow.start('webhookFetch', {
             taskQueue: deps.taskQueue,
             workflowId: webhookFetchWorkflowId(provider, eventId, index),
             // One fetch per event action, ever: a re-dispatch of a finished one is refused.
@@ -75,10 +80,10 @@ export function createDispatcher(deps: {
               { key: WEARHOUSE_USER, value: action.userId },
               { key: WEARHOUSE_PROVIDER, value: provider },
             ],
-          })
-          .catch((error: unknown) => {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          });
+          }),
+        ).catch((error: unknown) => {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        });
       }
       await markDispatched(deps.sql, eventId);
       return true;

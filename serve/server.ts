@@ -13,6 +13,8 @@ import { buildApp } from './app.ts';
 import { createDispatcher, type Dispatcher } from './dispatch.ts';
 import { createServeMetrics } from './metrics.ts';
 
+const TEMPORAL_DEADLINE_MS = 5000;
+
 export interface ServeSetup {
   config: Config;
   databaseUrl: string;
@@ -42,7 +44,19 @@ export async function startServe(setup: ServeSetup): Promise<RunningServe> {
   const cipher = createTokenCipher(setup.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
   const providers = createProviders(config, { sql, logger });
   const metrics = createServeMetrics(sql);
-  const dispatcher = createDispatcher({ sql, client, taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
+  // Every Temporal call has a deadline (a down Temporal must not hold a request or the shutdown),
+  // and close() waits for the calls in flight before it closes the connection under them.
+  const inFlight = new Set<Promise<unknown>>();
+  const call = <T>(fn: () => Promise<T>): Promise<T> => {
+    const promise = connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
+    inFlight.add(promise);
+    promise.then(
+      () => inFlight.delete(promise),
+      () => inFlight.delete(promise),
+    );
+    return promise;
+  };
+  const dispatcher = createDispatcher({ sql, client, taskQueue: config.TEMPORAL_TASK_QUEUE, logger, call });
   const app = await buildApp({
     config,
     sql,
@@ -74,6 +88,7 @@ export async function startServe(setup: ServeSetup): Promise<RunningServe> {
       closing ??= (async () => {
         await dispatcher.stop();
         await app.close();
+        await Promise.allSettled([...inFlight]);
         await connection.close().catch(() => {});
         await sql.end({ timeout: 5 });
         logger.info('serve stopped');

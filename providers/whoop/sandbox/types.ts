@@ -1,6 +1,7 @@
 // Public contract of the WHOOP sandbox (others code against these names) plus the internal record
 // shape shared by the store, the query layer and the routes.
 
+import type { DeliveryResult, WebhookDelivery } from './webhooks.ts';
 export type WhoopKind = 'cycle' | 'sleep' | 'recovery' | 'workout';
 export const WHOOP_KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
 
@@ -119,6 +120,10 @@ export interface SandboxControl {
   extendToNow(userKey: string): Record<WhoopKind, number>;
   stats(): SandboxStats;
   resetStats(): void;
+  /** Sandbox extension: sign a WHOOP v2 webhook event for a user and POST it to `url`. */
+  deliverWebhook(delivery: WebhookDelivery): Promise<DeliveryResult>;
+  /** The numeric WHOOP user_id of a sandbox user (what webhooks and the profile carry). */
+  whoopUserId(userKey: string): number;
 }
 
 export interface WhoopSandbox {
