@@ -91,8 +91,8 @@ describe('mapping', () => {
     const keys = records.map((r) => `${r.kind}:${r.sourceId}`);
     expect(new Set(keys).size).toBe(keys.length);
     const again = haeBatch();
-    const steps = again.data.metrics.find((m) => m.name === 'step_count');
-    ((steps?.data as Record<string, unknown>[])[0] as Record<string, unknown>).qty = 999;
+    const steps = again.data.metrics.find((m) => m.name === 'step_count') as { data: { qty: number }[] };
+    (steps.data[0] as { qty: number }).qty = 999;
     const resent = map(again);
     expect(resent.map((r) => `${r.kind}:${r.sourceId}`)).toEqual(keys);
     expect(resent.find((r) => r.payload.value === 999)).toBeDefined();
