@@ -20,7 +20,7 @@ export interface Dispatcher {
   /** Starts the fetches of a stored webhook event, then marks it dispatched. */
   webhook(eventId: string, provider: string, actions: StoredAction[]): Promise<boolean>;
   /** Re-queues whatever is still pending after the grace period; returns how many were started. */
-  sweep(): Promise<{ batches: number; events: number }>;
+  sweep(graceSeconds?: number): Promise<{ batches: number; events: number }>;
   startSweeper(intervalMs: number): void;
   stop(): Promise<void>;
 }
@@ -96,13 +96,13 @@ export function createDispatcher(deps: {
     }
   }
 
-  async function sweep() {
+  async function sweep(graceSeconds = GRACE_SECONDS) {
     let batches = 0;
     let events = 0;
-    for (const id of await pendingBatchIds(deps.sql, GRACE_SECONDS)) {
+    for (const id of await pendingBatchIds(deps.sql, graceSeconds)) {
       if (await normalize(id)) batches++;
     }
-    for (const event of await undispatchedEvents(deps.sql, GRACE_SECONDS)) {
+    for (const event of await undispatchedEvents(deps.sql, graceSeconds)) {
       if (await webhook(event.id, event.provider, event.actions)) events++;
     }
     await pruneLogins(deps.sql);
@@ -116,7 +116,9 @@ export function createDispatcher(deps: {
     sweep,
     startSweeper(intervalMs) {
       const run = () => {
-        sweeping = sweep().catch((error: unknown) => log.warn({ err: String(error) }, 'sweep failed'));
+        sweeping = sweep(GRACE_SECONDS).catch((error: unknown) =>
+          log.warn({ err: String(error) }, 'sweep failed'),
+        );
       };
       run();
       timer = setInterval(run, intervalMs);
