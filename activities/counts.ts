@@ -1,17 +1,8 @@
 // What one window (or a whole run) fetched and stored. Pure, so workflows can add results up too.
 
-export interface RunCounts {
-  pages: number;
-  fetched: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  quarantined: number;
-  deleted: number;
-  apiCalls: number;
-  rateLimited: number;
-  throttleWaitMs: number;
-}
+import type { RunCounts } from '../store/runs.ts';
+
+export type { RunCounts };
 
 export const emptyCounts = (): RunCounts => ({
   pages: 0,

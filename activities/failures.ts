@@ -1,8 +1,7 @@
 // Errors classified once (DESIGN.md decision 5) and turned into Temporal failures whose type is the
 // class, so the retry policy, the run ledger and the Temporal UI all say the same thing.
 import { ApplicationFailure } from '@temporalio/common';
-import { ProviderError } from '../providers/errors.ts';
-import { InvalidInputError } from '../workflows/inputs.ts';
+import { InvalidInputError, ProviderError } from '../providers/errors.ts';
 
 export const FAILURE_TYPES = {
   rate_limited: 'RateLimited',

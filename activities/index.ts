@@ -1,30 +1,23 @@
 // The activity factory: every activity gets its dependencies here, nothing reaches for globals.
-import type { ProviderApi } from '../providers/types.ts';
+import type { ProviderRuntime } from '../providers/types.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
-import type { Logger } from '../worker/logger.ts';
-import type { RunCounts } from './counts.ts';
+import { createCredentialSource } from './credentials.ts';
 import { createIngestActivities } from './ingest.ts';
+import type { ActivityMetrics } from './metrics.ts';
 import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
 import { createTokenManager, type RefreshOutcome } from './tokens.ts';
+import type { ActivityLogger } from './types.ts';
 
-export type { RefreshOutcome };
-
-/** What activities report for metrics (worker/metrics.ts implements it on Temporal's meter). */
-export interface ActivityMetrics {
-  /** Every batch of counts the run ledger gets: each stored page, a window's close, a failed attempt. */
-  counts(event: { provider: string; kind: string; counts: Partial<RunCounts> }): void;
-  /** A sync attempt failed with this class (the Temporal failure type). */
-  failed(event: { provider: string; kind: string; errorClass: string }): void;
-  tokenRefresh(event: { provider: string; outcome: RefreshOutcome }): void;
-}
+export type { ActivityMetrics, RefreshOutcome };
 
 export interface ActivityDeps {
   sql: Sql;
-  providers: ReadonlyMap<string, ProviderApi>;
+  /** Every provider's runtime by name (providers/registry.ts builds them at worker start). */
+  providers: ReadonlyMap<string, ProviderRuntime>;
   cipher: TokenCipher;
-  logger: Logger;
+  logger: ActivityLogger;
   rescoreLookbackDays?: number;
   /** Pauses the connection's sync schedule when its grant is revoked. */
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
@@ -44,7 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,
-      tokens,
+      credentials: createCredentialSource({ sql: deps.sql, tokens }),
       logger: deps.logger,
       metrics: deps.metrics,
     }),

@@ -8,8 +8,8 @@ import type { MappedRecord } from '../providers/types.ts';
 import type { Sql } from '../store/db.ts';
 import { getBatch, markNormalized, markNormalizeFailed } from '../store/ingest-batches.ts';
 import { type UpsertCounts, upsertRecords } from '../store/records.ts';
-import type { Logger } from '../worker/logger.ts';
 import { messageOf, toApplicationFailure } from './failures.ts';
+import type { ActivityLogger } from './types.ts';
 
 /** Rows per upsert statement: a 50 MB batch holds hundreds of thousands of points. */
 const CHUNK = 2000;
@@ -19,7 +19,7 @@ export interface NormalizeResult extends UpsertCounts {
   records: number;
 }
 
-export function createIngestActivities(deps: { sql: Sql; logger: Logger }) {
+export function createIngestActivities(deps: { sql: Sql; logger: ActivityLogger }) {
   async function normalizeIngestBatch(input: { batchId: string }): Promise<NormalizeResult> {
     const attempt = Context.current().info.attempt;
     const batch = await getBatch(deps.sql, input.batchId).catch((error: unknown) => {

@@ -1,7 +1,7 @@
 // Deciding what to fetch: the connection check, the uncovered windows of a backfill, and the
 // re-checked span of an incremental sync (watermark minus the rescore lookback, to now).
 import { Context } from '@temporalio/activity';
-import { type ProviderName, providerCatalog } from '../providers/catalog.ts';
+import { descriptorOf, windowDaysOf } from '../providers/catalog.ts';
 import { ProviderError } from '../providers/errors.ts';
 import { getConnection } from '../store/connections.ts';
 import { uncoveredSpans, watermarks } from '../store/coverage.ts';
@@ -21,11 +21,15 @@ export interface PlanDeps {
 
 export function createPlanActivities(deps: PlanDeps) {
   const now = deps.now ?? (() => new Date());
-  const facts = (provider: string) => providerCatalog[provider as ProviderName];
+  const facts = (provider: string) => {
+    const descriptor = descriptorOf(provider);
+    if (!descriptor) throw new ProviderError(`unknown provider "${provider}"`, 'invalid_input');
+    return descriptor;
+  };
   const lookbackDays = (provider: string) => deps.rescoreLookbackDays ?? facts(provider).rescoreLookbackDays;
 
   async function checkConnection(ref: ConnectionRef): Promise<void> {
-    if (!facts(ref.provider)) throw new ProviderError(`unknown provider "${ref.provider}"`, 'invalid_input');
+    facts(ref.provider);
     const row = await getConnection(deps.sql, ref.provider, ref.userId);
     if (!row) {
       throw new ProviderError(
@@ -52,6 +56,7 @@ export function createPlanActivities(deps: PlanDeps) {
       const finalBefore = new Date(
         Math.floor((now().getTime() - lookbackDays(input.provider) * DAY_MS) / DAY_MS) * DAY_MS,
       );
+      const descriptor = facts(input.provider);
       const windows: WindowSpec[] = [];
       for (const kind of input.kinds) {
         const gaps = await uncoveredSpans(
@@ -60,7 +65,7 @@ export function createPlanActivities(deps: PlanDeps) {
           range,
         );
         windows.push(
-          ...splitIntoWindows(kind, gaps, { windowDays: facts(input.provider).windowDays, finalBefore }),
+          ...splitIntoWindows(kind, gaps, { windowDays: windowDaysOf(descriptor, kind), finalBefore }),
         );
       }
       return windows;
@@ -71,15 +76,18 @@ export function createPlanActivities(deps: PlanDeps) {
       const end = now();
       const lookbackMs = Math.max(lookbackDays(input.provider), 1) * DAY_MS;
       const marks = await watermarks(deps.sql, input.provider, input.userId);
+      const descriptor = facts(input.provider);
       const windows: WindowSpec[] = [];
-      for (const kind of facts(input.provider).kinds) {
+      // The default kinds, and the opt-in kinds a backfill once asked for (they have a watermark).
+      const optedIn = (descriptor.optInKinds ?? []).filter((kind) => marks.has(kind));
+      for (const kind of [...descriptor.kinds, ...optedIn]) {
         const watermark = marks.get(kind) ?? end;
         const start = new Date(Math.min(watermark.getTime(), end.getTime()) - lookbackMs);
         const spans = [{ start, end }];
         // Incremental windows are never final: they lie inside the lookback by construction.
         windows.push(
           ...splitIntoWindows(kind, spans, {
-            windowDays: facts(input.provider).windowDays,
+            windowDays: windowDaysOf(descriptor, kind),
             finalBefore: start,
           }),
         );

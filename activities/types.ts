@@ -28,3 +28,11 @@ export interface SyncWindowInput extends ConnectionRef {
 export type WindowResult = RunCounts & { kind: string };
 
 export type { RunCounts };
+
+/** The logging activities need (pino's Logger fits); declared here so activities import nothing from worker/. */
+export interface ActivityLogger {
+  child(bindings: Record<string, unknown>): ActivityLogger;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}

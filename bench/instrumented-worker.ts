@@ -5,7 +5,8 @@
 import { Writable } from 'node:stream';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { createProviders } from '../providers/registry.ts';
+import { createSharedBudget } from '../providers/rate-budget.ts';
+import { createProviderRuntimes } from '../providers/registry.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
 import { createRequestLog } from '../store/request-log.ts';
@@ -70,9 +71,10 @@ export async function startInstrumentedWorker(options: {
   const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
   const sql = connect(options.databaseUrl, { max: 10, applicationName: 'wearhouse-worker' });
   const requestLog = createRequestLog(sql);
-  const providers = createProviders(config, {
-    sql,
+  const providers = createProviderRuntimes(config, {
     logger,
+    budgetFor: (name, limits, budgetLogger) =>
+      createSharedBudget(sql, name, limits.perMinute, { logger: budgetLogger }),
     onRequest: (event) => {
       instruments.http.count++;
       instruments.http.ms += event.latencyMs;

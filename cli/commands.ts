@@ -1,5 +1,6 @@
 // The `wearhouse` commands. Each gets the validated config and the parsed command line.
 
+import { moduleOf, providerModules } from '../providers/modules.ts';
 import { reencryptAll } from '../store/connections.ts';
 import { connect } from '../store/db.ts';
 import { migrate, setGrafanaPassword } from '../store/migrate.ts';
@@ -8,11 +9,12 @@ import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
+import { connectCommand } from './connect.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
 import { followBackfill } from './follow.ts';
-import { runOAuthFlow } from './oauth.ts';
-import { connectWithTokens, startBackfill, startSync } from './operations.ts';
+import { metricsAddress, untilSignal } from './lifecycle.ts';
+import { startBackfill, startSync } from './operations.ts';
 import { serveCommands } from './serve-commands.ts';
 import { printStatus } from './status.ts';
 
@@ -24,30 +26,12 @@ export interface CommandInput {
 
 type Command = (input: CommandInput) => Promise<void>;
 
-export const WHOOP_SCOPES =
-  'offline read:cycles read:recovery read:sleep read:workout read:profile read:body_measurement';
-
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function required(values: CommandInput['values'], name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value.trim() === '') throw new InvalidInputError(`--${name} is required`);
   return value.trim();
-}
-
-/** Runs until Ctrl-C / SIGTERM, then runs `cleanup` once. */
-export function untilSignal(cleanup: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      say(`\n${signal}: shutting down…`);
-      cleanup().finally(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
 }
 
 const dev: Command = async ({ config }) => {
@@ -99,11 +83,6 @@ const worker: Command = async ({ config }) => {
   await untilSignal(() => running.shutdown());
 };
 
-/** METRICS_PORT=0 turns the Prometheus endpoint off. */
-export function metricsAddress(config: Config, host: string): string | undefined {
-  return config.METRICS_PORT > 0 ? `${host}:${config.METRICS_PORT}` : undefined;
-}
-
 const migrateCommand: Command = async ({ config }) => {
   const { databaseUrl } = config.DATABASE_URL
     ? { databaseUrl: config.DATABASE_URL }
@@ -117,68 +96,6 @@ const migrateCommand: Command = async ({ config }) => {
     );
   } finally {
     await sql.end();
-  }
-};
-
-/** Tokens given on the command line, or else the provider's browser login (OAuth code flow). */
-async function tokensFromArgsOrLogin(config: Config, provider: string, values: CommandInput['values']) {
-  const accessToken = values['access-token'];
-  const refreshToken = values['refresh-token'];
-  const expiresIn = values['expires-in'] === undefined ? 3600 : Number(values['expires-in']);
-  if (!Number.isInteger(expiresIn) || expiresIn < 0)
-    throw new InvalidInputError('--expires-in must be whole seconds');
-  if ((typeof accessToken === 'string') !== (typeof refreshToken === 'string')) {
-    throw new InvalidInputError(
-      'give both --access-token and --refresh-token, or neither for the browser login',
-    );
-  }
-  if (typeof accessToken === 'string' && typeof refreshToken === 'string') {
-    return { accessToken, refreshToken, expiresIn };
-  }
-  if (provider !== 'whoop') throw new InvalidInputError(`no browser login for provider "${provider}"`);
-  if (!config.WHOOP_CLIENT_ID || !config.WHOOP_CLIENT_SECRET) {
-    throw new InvalidInputError('the browser login needs WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET');
-  }
-  return runOAuthFlow({
-    authUrl: config.WHOOP_AUTH_URL,
-    tokenUrl: config.WHOOP_TOKEN_URL,
-    clientId: config.WHOOP_CLIENT_ID,
-    clientSecret: config.WHOOP_CLIENT_SECRET,
-    redirectUrl: config.OAUTH_REDIRECT_URL,
-    scope: WHOOP_SCOPES,
-    open: (url) => {
-      say(`Open this URL to log in to WHOOP and allow wearhouse:\n  ${url}`);
-      say(`Waiting for the redirect to ${config.OAUTH_REDIRECT_URL} …`);
-    },
-  });
-}
-
-const connectCommand: Command = async ({ config, values, args }) => {
-  const provider = args[0];
-  if (!provider)
-    throw new InvalidInputError('connect needs a provider: wearhouse connect whoop --user alice …');
-  const userId = required(values, 'user');
-  const tokens = await tokensFromArgsOrLogin(config, provider, values);
-  const endpoints = await resolveEndpoints(config);
-  const clients = await openClients(config, endpoints);
-  try {
-    const result = await connectWithTokens(
-      { sql: clients.sql, client: clients.client, cipher: cipherFor(config, endpoints), config },
-      {
-        provider,
-        userId,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        expiresInSeconds: tokens.expiresIn,
-        initialBackfillDays: values['no-backfill'] ? 0 : config.INITIAL_BACKFILL_DAYS,
-      },
-    );
-    say(
-      `connected ${provider} for ${userId}: tokens stored encrypted, schedule sync:${provider}:${userId} ${result.schedule}`,
-    );
-    if (result.backfill) say(`initial backfill started: ${result.backfill.workflowId}`);
-  } finally {
-    await clients.close();
   }
 };
 
@@ -230,13 +147,17 @@ const status: Command = async ({ config, values }) => {
   }
 };
 
+/** `wearhouse sandbox <provider>`: the provider's own sandbox, if it has one. */
 const sandbox: Command = async ({ args, values }) => {
-  if (args[0] !== 'whoop') throw new InvalidInputError('only `wearhouse sandbox whoop` exists so far');
-  const { runSandboxCli } = await import('../providers/whoop/sandbox/cli.ts');
+  const module = args[0] ? moduleOf(args[0]) : undefined;
+  if (!module?.sandbox) {
+    const offered = providerModules.filter((m) => m.sandbox).map((m) => m.descriptor.name);
+    throw new InvalidInputError(`no sandbox for "${args[0] ?? ''}" (sandboxes: ${offered.join(', ')})`);
+  }
   const forwarded = ['port', 'rpm', 'users'].flatMap((name) =>
     typeof values[name] === 'string' ? [`--${name}`, values[name] as string] : [],
   );
-  await runSandboxCli(forwarded);
+  await (await module.sandbox()).runCli(forwarded);
 };
 
 const rotateKey: Command = async ({ config }) => {

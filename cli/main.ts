@@ -3,20 +3,22 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
+import { externalUserIdFlags } from './connect.ts';
 
 const usage = `wearhouse — durable, observable ETL for wearable data
 
 Usage: wearhouse <command> [options]
 
-  demo                         embedded stack + WHOOP sandbox + 3 demo users, backfill a year, keep syncing
+  demo                         embedded stack + every provider sandbox + demo users, backfill a year, keep syncing
   dev                          embedded Postgres + Temporal (UI :8233) + migrations + worker
   worker                       run a worker against DATABASE_URL / TEMPORAL_ADDRESS
   migrate                      apply sql/ migrations
-  connect <provider> --user U [--access-token A --refresh-token R --expires-in S]
+  connect <provider> --user U  OAuth: [--access-token A --refresh-token R --expires-in S] (else browser login)
+                               API key: --external-user-id X (the user's id at the provider)
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
   status [--user U] [--json]
-  sandbox whoop [--port N] [--rpm N] [--users a,b]
+  sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
   serve                        HTTP front door on WEARHOUSE_HTTP_PORT (push ingest, webhooks, hosted connect)
   ingest-token create --user U | revoke --id N | --user U
@@ -24,6 +26,7 @@ Usage: wearhouse <command> [options]
 `;
 
 export const options = {
+  ...Object.fromEntries(externalUserIdFlags().map((flag) => [flag, { type: 'string' } as const])),
   user: { type: 'string' },
   provider: { type: 'string' },
   from: { type: 'string' },

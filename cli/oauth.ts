@@ -1,18 +1,21 @@
 // The OAuth authorization-code flow for `wearhouse connect <provider>` without tokens: a one-shot
-// local callback server, `state` checked in constant time, PKCE (S256), then the code exchanged
-// for a token pair. Tokens are returned to the caller only; nothing here logs them.
+// local callback server, `state` checked in constant time, PKCE (S256) when the provider's
+// descriptor says so, then the code exchanged for a token pair by the provider's runtime
+// (ProviderRuntime.oauth.exchangeCode). Tokens are returned to the caller only; nothing here logs them.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
-import ky from 'ky';
+import type { TokenSet } from '../providers/types.ts';
 
 export interface OAuthFlowOptions {
   authUrl: string;
-  tokenUrl: string;
   clientId: string;
-  clientSecret: string;
   /** Must be registered with the provider app, e.g. http://localhost:8788/callback. */
   redirectUrl: string;
   scope: string;
+  /** Send a PKCE challenge (S256) and the verifier with the code. Default true. */
+  pkce?: boolean;
+  /** The provider's code exchange (its token endpoint, client authentication and response shape). */
+  exchange: (code: string, redirectUrl: string, codeVerifier: string | undefined) => Promise<TokenSet>;
   /** Shows the user the authorize URL (prints it; tests follow it). */
   open: (url: string) => void | Promise<void>;
   timeoutMs?: number;
@@ -37,8 +40,7 @@ export function sameSecret(a: string, b: string): boolean {
 export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthTokens> {
   const redirect = new URL(options.redirectUrl);
   const state = base64url(randomBytes(24));
-  const verifier = base64url(randomBytes(48));
-  const challenge = base64url(createHash('sha256').update(verifier).digest());
+  const verifier = options.pkce === false ? undefined : base64url(randomBytes(48));
   const authorize = new URL(options.authUrl);
   authorize.search = new URLSearchParams({
     response_type: 'code',
@@ -46,8 +48,12 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthToke
     redirect_uri: options.redirectUrl,
     scope: options.scope,
     state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
+    ...(verifier
+      ? {
+          code_challenge: base64url(createHash('sha256').update(verifier).digest()),
+          code_challenge_method: 'S256',
+        }
+      : {}),
   }).toString();
 
   const code = await new Promise<string>((resolve, reject) => {
@@ -107,35 +113,13 @@ export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthToke
     );
   });
 
-  const response = await ky
-    .post(options.tokenUrl, {
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: options.redirectUrl,
-        client_id: options.clientId,
-        client_secret: options.clientSecret,
-        code_verifier: verifier,
-      }),
-      retry: 0,
-      timeout: 30_000,
-      throwHttpErrors: false,
-    })
-    .catch((error: unknown) => {
-      throw new OAuthError(
-        `token endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    });
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok || typeof body.access_token !== 'string' || typeof body.refresh_token !== 'string') {
-    // The OAuth error code is safe to show; the body may hold secrets and is not echoed.
-    throw new OAuthError(
-      `code exchange failed (HTTP ${response.status}${typeof body.error === 'string' ? `, ${body.error}` : ''})`,
-    );
-  }
+  const tokens = await options.exchange(code, options.redirectUrl, verifier).catch((error: unknown) => {
+    // The provider's error says what failed (status, OAuth error code); it never carries the body.
+    throw new OAuthError(`code exchange failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
   return {
-    accessToken: body.access_token,
-    refreshToken: body.refresh_token,
-    expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 3600,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresIn: Math.max(0, Math.round((tokens.expiresAt.getTime() - Date.now()) / 1000)),
   };
 }

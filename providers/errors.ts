@@ -29,3 +29,23 @@ export class ProviderError extends Error {
     );
   }
 }
+
+/** An inbound webhook that did not authenticate (bad signature, stale timestamp): answered 401, nothing stored. */
+export class WebhookRejected extends Error {
+  readonly status = 401;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookRejected';
+  }
+}
+
+/**
+ * A request that can never succeed as given (workflow inputs, CLI arguments): said clearly, before
+ * anything is fetched or stored. Here rather than in workflows/ so activities need not import workflows.
+ */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}

@@ -5,20 +5,9 @@
 import ky, { isTimeoutError } from 'ky';
 import { ProviderError } from './errors.ts';
 import type { RateBudget, RateLimitObservation } from './rate-budget.ts';
-import type { RequestStats } from './types.ts';
+import type { ProviderLogger, RequestEvent, RequestStats } from './types.ts';
 
-export interface ProviderLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-/** One finished request, for metrics. `status` is 0 when no response arrived (timeout, network). */
-export interface RequestEvent {
-  endpoint: string;
-  status: number;
-  latencyMs: number;
-}
+export type { ProviderLogger, RequestEvent };
 
 export interface HttpContext {
   /** Provider name for messages, e.g. 'WHOOP'. */

@@ -1,30 +1,54 @@
-// The one place that knows every provider by name: builds each provider's client from the
-// configuration, with its app-wide request budget shared through Postgres.
-import type { Sql } from '../store/db.ts';
-import type { Config } from '../worker/config.ts';
-import type { Logger } from '../worker/logger.ts';
+// Builds every provider module's runtime from the configuration, at worker start. The request
+// budget is made by a factory the caller passes in (the worker's is shared through Postgres), so
+// nothing in providers/ reaches for store/ or worker/.
 import type { RequestEvent } from './http.ts';
-import { createSharedBudget } from './rate-budget.ts';
-import type { ProviderApi } from './types.ts';
-import { createWhoopProvider } from './whoop/index.ts';
+import { providerModules } from './modules.ts';
+import type { ProviderBudget, ProviderLogger, ProviderModule, ProviderRuntime, RateBudget } from './types.ts';
 
-export interface ProviderDeps {
-  sql: Sql;
-  logger: Logger;
+export interface RegistryLogger extends ProviderLogger {
+  child(bindings: Record<string, unknown>): ProviderLogger;
+}
+
+export interface RegistryDeps {
+  logger: RegistryLogger;
+  /** One app-wide budget per provider, from the limits its configuration grants. */
+  budgetFor(provider: string, limits: ProviderBudget, logger: ProviderLogger): RateBudget;
   onRequest?: (event: RequestEvent & { provider: string }) => void;
 }
 
-export function createProviders(config: Config, deps: ProviderDeps): ReadonlyMap<string, ProviderApi> {
-  const whoopLogger = deps.logger.child({ provider: 'whoop' });
-  const whoop = createWhoopProvider({
-    apiUrl: config.WHOOP_API_URL,
-    tokenUrl: config.WHOOP_TOKEN_URL,
-    clientId: config.WHOOP_CLIENT_ID,
-    clientSecret: config.WHOOP_CLIENT_SECRET,
-    timeoutMs: config.WHOOP_REQUEST_TIMEOUT_MS,
-    budget: createSharedBudget(deps.sql, 'whoop', config.WHOOP_REQUESTS_PER_MINUTE, { logger: whoopLogger }),
-    logger: whoopLogger,
-    onRequest: (event) => deps.onRequest?.({ ...event, provider: 'whoop' }),
+export type ProviderRuntimes = ReadonlyMap<string, ProviderRuntime>;
+
+export function createProviderRuntimes(
+  config: Record<string, unknown>,
+  deps: RegistryDeps,
+  modules: readonly ProviderModule[] = providerModules,
+): ProviderRuntimes {
+  const runtimes = new Map<string, ProviderRuntime>();
+  for (const module of modules) {
+    const { name } = module.descriptor;
+    const logger = deps.logger.child({ provider: name });
+    const runtime = module.createRuntime(config, {
+      budget: deps.budgetFor(name, module.budgetFrom(config), logger),
+      logger,
+      onRequest: (event) => deps.onRequest?.({ ...event, provider: name }),
+    });
+    runtimes.set(name, runtime);
+  }
+  return runtimes;
+}
+
+/** Each provider's display name and budget, as configured: the rows of the `providers` table. */
+export function providerBudgets(
+  config: Record<string, unknown>,
+  modules: readonly ProviderModule[] = providerModules,
+) {
+  return modules.map((module) => {
+    const budget = module.budgetFrom(config);
+    return {
+      name: module.descriptor.name,
+      displayName: module.descriptor.displayName,
+      requestsPerMinute: budget.perMinute,
+      requestsPerDay: budget.perDay ?? null,
+    };
   });
-  return new Map<string, ProviderApi>([[whoop.name, whoop]]);
 }

@@ -10,7 +10,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { ServeHooks } from '../providers/serve-hooks.ts';
+import type { ProviderRuntimes } from '../providers/registry.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import type { Config } from '../worker/config.ts';
@@ -29,7 +29,8 @@ export interface ServeDeps {
   logger: Logger;
   metrics: ServeMetrics;
   dispatcher: Dispatcher;
-  hooks: ServeHooks;
+  /** Every provider's runtime (webhooks, OAuth), built as the worker builds them. */
+  providers: ProviderRuntimes;
   /** Reaches Temporal (health) and starts workflows (connect's schedule and backfill). */
   temporal: TemporalPing;
   now?: () => Date;

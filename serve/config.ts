@@ -8,6 +8,4 @@ export const serveConfigSchema = z.object({
   INGEST_MAX_BYTES: envInt(1024, 1024 * 1024 * 1024, 52_428_800),
   /** How the outside world reaches `serve`: the OAuth redirect URIs are built from it. */
   WEARHOUSE_PUBLIC_URL: envUrl(['http:', 'https:']).default('http://localhost:8787'),
-  /** Webhooks whose timestamp is further than this from now are refused (replays). */
-  WEBHOOK_TOLERANCE_SECONDS: envInt(1, 3600, 300),
 });

@@ -3,8 +3,8 @@
 // finish (Fastify's close waits for them), then releases the connections.
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createProviders } from '../providers/registry.ts';
-import { createServeHooks, type ServeHooks } from '../providers/serve-hooks.ts';
+import { createSharedBudget } from '../providers/rate-budget.ts';
+import { createProviderRuntimes, type ProviderRuntimes } from '../providers/registry.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect } from '../store/db.ts';
 import type { Config } from '../worker/config.ts';
@@ -25,8 +25,8 @@ export interface ServeSetup {
   port?: number;
   host?: string;
   sweepIntervalMs?: number;
-  /** Tests swap in hooks (e.g. a fixed clock); default: every provider's. */
-  hooks?: ServeHooks;
+  /** Default: every provider module's runtime. */
+  providers?: ProviderRuntimes;
 }
 
 export interface RunningServe {
@@ -42,7 +42,14 @@ export async function startServe(setup: ServeSetup): Promise<RunningServe> {
   const connection = Connection.lazy({ address: setup.temporalAddress });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const cipher = createTokenCipher(setup.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
-  const providers = createProviders(config, { sql, logger });
+  // The same app-wide budgets the worker uses: a code exchange or a profile read spends from them.
+  const providers =
+    setup.providers ??
+    createProviderRuntimes(config, {
+      logger,
+      budgetFor: (name, limits, budgetLogger) =>
+        createSharedBudget(sql, name, limits.perMinute, { logger: budgetLogger }),
+    });
   const metrics = createServeMetrics(sql);
   // Every Temporal call has a deadline (a down Temporal must not hold a request or the shutdown),
   // and close() waits for the calls in flight before it closes the connection under them.
@@ -64,7 +71,7 @@ export async function startServe(setup: ServeSetup): Promise<RunningServe> {
     logger,
     metrics,
     dispatcher,
-    hooks: setup.hooks ?? createServeHooks(config, providers),
+    providers,
     temporal: {
       client,
       ping: () =>

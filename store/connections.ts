@@ -15,6 +15,8 @@ export interface ConnectionRow {
   refresh_token_enc: string | null;
   access_expires_at: Date | null;
   token_version: number;
+  /** The user's id at the provider (API-key providers pull by it; webhooks name users by it). */
+  external_user_id: string | null;
   created_at: Date;
 }
 
@@ -45,6 +47,25 @@ export async function saveTokens(
       refresh_token_enc = excluded.refresh_token_enc, access_expires_at = excluded.access_expires_at,
       token_version = connections.token_version + 1,
       last_refreshed_at = coalesce(excluded.last_refreshed_at, connections.last_refreshed_at), updated_at = now()`;
+}
+
+/**
+ * A connection without tokens (API-key and auth-less providers): the user's id at the provider, if
+ * any. Another local user already holding that id is refused by the unique index (sql/010) rather
+ * than silently shared.
+ */
+export async function saveConnection(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  externalUserId: string | null,
+): Promise<void> {
+  await ensureUser(sql, userId);
+  await sql`
+    insert into connections (provider, user_id, status, external_user_id)
+    values (${provider}, ${userId}, 'active', ${externalUserId})
+    on conflict (provider, user_id) do update set
+      status = 'active', status_reason = null, external_user_id = excluded.external_user_id, updated_at = now()`;
 }
 
 export async function getConnection(

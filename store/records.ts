@@ -31,6 +31,7 @@ export async function upsertRecords(
     payload: r.payload,
     parent_kind: r.timeFrom?.kind ?? null,
     parent_id: r.timeFrom?.sourceId ?? null,
+    source: r.source ?? null,
   }));
   const [result] = await sql<{ inserted: number; updated: number }[]>`
     with input as (
@@ -38,16 +39,16 @@ export async function upsertRecords(
              parent.local_day as p_day
       from jsonb_to_recordset(${sql.json(rows as never)}::jsonb) as x(
         kind text, source_id text, start_at timestamptz, end_at timestamptz, tz_offset text, local_day date,
-        provider_updated_at timestamptz, payload jsonb, parent_kind text, parent_id text)
+        provider_updated_at timestamptz, payload jsonb, parent_kind text, parent_id text, source text)
       left join records parent
         on parent.provider = ${provider} and parent.user_id = ${userId}
        and parent.kind = x.parent_kind and parent.source_id = x.parent_id
     ), upserted as (
       insert into records as r (provider, user_id, kind, source_id, start_at, end_at, tz_offset, local_day,
-                                provider_updated_at, payload, parent_kind, parent_source_id)
+                                provider_updated_at, payload, parent_kind, parent_source_id, source)
       select ${provider}, ${userId}, kind, source_id, coalesce(start_at, p_start), coalesce(end_at, p_end),
              coalesce(tz_offset, p_tz), coalesce(local_day, p_day), provider_updated_at, payload,
-             parent_kind, parent_id
+             parent_kind, parent_id, source
       from input
       on conflict (provider, user_id, kind, source_id) do update set
         -- A child whose parent is not (or no longer) stored keeps the times it had.
@@ -55,8 +56,9 @@ export async function upsertRecords(
         tz_offset = coalesce(excluded.tz_offset, r.tz_offset), local_day = coalesce(excluded.local_day, r.local_day),
         provider_updated_at = excluded.provider_updated_at, payload = excluded.payload,
         parent_kind = excluded.parent_kind, parent_source_id = excluded.parent_source_id,
-        last_changed_at = now(), deleted_at = null
+        source = excluded.source, last_changed_at = now(), deleted_at = null
       where r.payload is distinct from excluded.payload or r.deleted_at is not null
+         or r.source is distinct from excluded.source
          or r.start_at is distinct from coalesce(excluded.start_at, r.start_at)
       returning (xmax = 0) as inserted
     )

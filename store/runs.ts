@@ -1,9 +1,20 @@
 // The run ledger: one sync_runs row per activity attempt, opened when it starts and closed with its
 // counts and, on failure, the error class and message.
-import type { RunCounts } from '../activities/counts.ts';
 import type { Queryable, Sql } from './db.ts';
 
-export type { RunCounts };
+/** What one window (or a whole run) fetched and stored: the counters of a sync_runs row. */
+export interface RunCounts {
+  pages: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  deleted: number;
+  apiCalls: number;
+  rateLimited: number;
+  throttleWaitMs: number;
+}
 
 export interface RunIdentity {
   workflowId: string;

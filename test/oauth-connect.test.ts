@@ -2,6 +2,8 @@
 // endpoints over real HTTP: state is checked, a forged callback is refused, the code is exchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOAuthFlow, sameSecret } from '../cli/oauth.ts';
+import { createLocalBudget } from '../providers/rate-budget.ts';
+import { createWhoopRuntime } from '../providers/whoop/index.ts';
 import { startWhoopSandbox } from '../providers/whoop/sandbox/index.ts';
 import type { WhoopSandbox } from '../providers/whoop/sandbox/types.ts';
 import { freePort } from '../worker/stack/processes.ts';
@@ -14,12 +16,21 @@ afterAll(() => sandbox?.close());
 
 async function flow(open: (url: string, redirectUrl: string) => Promise<void>) {
   const redirectUrl = `http://127.0.0.1:${await freePort()}/callback`;
-  return runOAuthFlow({
-    authUrl: sandbox.authUrl,
+  // The code is exchanged by the provider's runtime, as `wearhouse connect` does.
+  const runtime = createWhoopRuntime({
+    apiUrl: sandbox.url,
     tokenUrl: sandbox.tokenUrl,
+    authorizeUrl: sandbox.authUrl,
     clientId: 'sandbox-client',
     clientSecret: 'sandbox-secret',
+    budget: createLocalBudget(6000),
+  });
+  const stats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
+  return runOAuthFlow({
+    authUrl: sandbox.authUrl,
+    clientId: 'sandbox-client',
     redirectUrl,
+    exchange: (code, redirectUri, verifier) => runtime.oauth.exchangeCode(code, redirectUri, verifier, stats),
     scope: 'offline read:sleep',
     open: (url) => open(url, redirectUrl),
     timeoutMs: 10_000,

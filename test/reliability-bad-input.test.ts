@@ -269,7 +269,7 @@ describe('CLI arguments (wearhouse as a process)', () => {
     ],
     [backfill('--from', '2024-01-01'), /--provider is required/],
     [['sync', '--user', 'a b', '--provider', 'whoop'], /userId may hold/],
-    [['sandbox', 'fitbit'], /only `wearhouse sandbox whoop` exists/],
+    [['sandbox', 'fitbit'], /no sandbox for "fitbit" \(sandboxes: whoop\)/],
   ];
 
   // Separate processes: a few at a time.

@@ -3,15 +3,15 @@
 // optional fields). The backfill completes; every record the sandbox served is either stored (valid
 // and drifted ones, payload as served) or quarantined with a reason (malformed ones), and counted.
 //
-// The worker here is the production one assembled from the project's modules (activities, WHOOP
-// provider, shared budget) with one difference: a 1 s client timeout, because the worker's own
-// timeout (createWhoopProvider's timeoutMs, 30 s by default) has no environment variable yet.
+// The worker here is the production one assembled from the project's modules (activities, the
+// provider runtimes, shared budget) with one difference: a 1 s client timeout
+// (WHOOP_REQUEST_TIMEOUT_MS, 30 s by default).
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities/index.ts';
 import { startBackfill } from '../cli/operations.ts';
 import { createSharedBudget } from '../providers/rate-budget.ts';
-import { createWhoopProvider } from '../providers/whoop/index.ts';
+import { createProviderRuntimes } from '../providers/registry.ts';
 import type { ServedRecord, WhoopKind } from '../providers/whoop/sandbox/types.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
@@ -46,17 +46,13 @@ afterAll(async () => {
 async function startShortTimeoutWorker(s: WhoopStack): Promise<() => Promise<void>> {
   const { config, tokenEncryptionKey, logger } = s.temporal;
   const sql = connect(s.db.url, { max: 10 });
-  const whoop = createWhoopProvider({
-    apiUrl: config.WHOOP_API_URL,
-    tokenUrl: config.WHOOP_TOKEN_URL,
-    clientId: config.WHOOP_CLIENT_ID,
-    clientSecret: config.WHOOP_CLIENT_SECRET,
-    budget: createSharedBudget(sql, 'whoop', RPM),
-    timeoutMs: CLIENT_TIMEOUT_MS,
-  });
+  const providers = createProviderRuntimes(
+    { ...config, WHOOP_REQUEST_TIMEOUT_MS: CLIENT_TIMEOUT_MS },
+    { logger, budgetFor: (name) => createSharedBudget(sql, name, RPM) },
+  );
   const activities = createActivities({
     sql,
-    providers: new Map([[whoop.name, whoop]]),
+    providers,
     cipher: createTokenCipher(tokenEncryptionKey),
     logger,
   });

@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../providers/errors.ts';
 import type { RequestEvent } from '../providers/http.ts';
 import { createLocalBudget, type RateBudget, type RateLimitObservation } from '../providers/rate-budget.ts';
-import type { RequestStats } from '../providers/types.ts';
+import type { ProviderRuntime, RequestStats } from '../providers/types.ts';
 import { createWhoopClient, type WhoopClientOptions } from '../providers/whoop/client.ts';
-import { createWhoopProvider } from '../providers/whoop/index.ts';
+import { createWhoopRuntime } from '../providers/whoop/index.ts';
 
 const ACCESS = 'access-SECRET-token-1';
 const REFRESH = 'refresh-SECRET-token-1';
@@ -203,17 +203,52 @@ describe('WHOOP collection pages', () => {
     ]);
   });
 
-  it('is a ProviderApi with the WHOOP facts, refusing unknown kinds', async () => {
+  it('is a ProviderRuntime with the WHOOP facts, refusing unknown kinds and non-OAuth credentials', async () => {
     const { budget } = recordingBudget();
-    const provider = createWhoopProvider({ apiUrl: base, tokenUrl: base, budget });
-    expect(provider).toMatchObject({ name: 'whoop', rescoreLookbackDays: 7, windowDays: 30 });
-    expect(provider.kinds).toEqual(['cycle', 'sleep', 'recovery', 'workout']);
+    const runtime = createWhoopRuntime({ apiUrl: base, tokenUrl: base, authorizeUrl: base, budget });
+    expect(runtime.descriptor).toMatchObject({
+      name: 'whoop',
+      auth: 'oauth',
+      mode: 'pull',
+      rescoreLookbackDays: 7,
+      windowDays: 30,
+    });
+    expect(runtime.descriptor.kinds).toEqual(['cycle', 'sleep', 'recovery', 'workout']);
     const stats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
-    const error = await failure(provider.fetchPage(ACCESS, { kind: 'steps', ...window }, stats));
-    expect(error.errorClass).toBe('invalid_input');
+    const oauth = { type: 'oauth', accessToken: ACCESS } as const;
+    const unknownKind = await failure(pull(runtime)(oauth, { kind: 'steps', ...window }, stats));
+    expect(unknownKind.errorClass).toBe('invalid_input');
+    const apiKey = { type: 'api_key', externalUserId: 'u1' } as const;
+    const wrongAuth = await failure(pull(runtime)(apiKey, { kind: 'cycle', ...window }, stats));
+    expect(wrongAuth.errorClass).toBe('invalid_input');
+    expect(() => runtime.mapDocuments('steps', [])).toThrow(/no kind 'steps'/);
     expect(stats.apiCalls).toBe(0);
   });
+
+  it('fetches raw documents and maps them apart (the fetch/map seam)', async () => {
+    handler = (_q, res) => json(res, 200, { records: [{ id: 1 }, 'not an object'], next_token: 'n2' });
+    const { budget } = recordingBudget();
+    const runtime = createWhoopRuntime({ apiUrl: base, tokenUrl: base, authorizeUrl: base, budget });
+    const stats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
+    const raw = await pull(runtime)(
+      { type: 'oauth', accessToken: ACCESS },
+      { kind: 'cycle', ...window },
+      stats,
+    );
+    expect(raw).toEqual({ kind: 'cycle', documents: [{ id: 1 }, 'not an object'], nextCursor: 'n2' });
+    const mapped = runtime.mapDocuments('cycle', raw.documents);
+    expect(mapped.records).toEqual([]);
+    expect(mapped.quarantined.map((q) => q.sourceId)).toEqual(['1', null]);
+    expect(stats.apiCalls).toBe(1);
+  });
 });
+
+/** A pull runtime's fetchPage (WHOOP always has one). */
+function pull(runtime: ProviderRuntime): NonNullable<ProviderRuntime['fetchPage']> {
+  const { fetchPage } = runtime;
+  if (!fetchPage) throw new Error(`${runtime.descriptor.name} has no fetchPage`);
+  return fetchPage.bind(runtime);
+}
 
 /** Serves every request with `serve` and returns how fetching a cycle page failed. */
 async function pageFailure(serve: Handler, overrides: Partial<WhoopClientOptions> = {}) {

@@ -111,8 +111,9 @@ describe('WHOOP mapping of the spec examples', () => {
     });
   });
 
-  it('lists the kinds the workflows plan with', () => {
-    expect([...WHOOP_COLLECTION_KINDS]).toEqual([...providerCatalog.whoop.kinds]);
+  it('lists the kinds the workflows plan with, cycles before the recoveries that take their times', () => {
+    expect([...WHOOP_COLLECTION_KINDS]).toEqual(['cycle', 'sleep', 'recovery', 'workout']);
+    expect(providerCatalog.whoop?.kinds).toBe(WHOOP_COLLECTION_KINDS);
   });
 });
 

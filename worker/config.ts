@@ -2,14 +2,14 @@
 // process with one line naming the variable (see ConfigError and cli/main.ts).
 import { z } from 'zod';
 import { envUrl, envInt as intInRange } from '../providers/env.ts';
-import { whoopConfigSchema } from '../providers/whoop/index.ts';
+import { providerEnvShape } from '../providers/modules.ts';
 import { serveConfigSchema } from '../serve/config.ts';
 
 const optionalUrl = (protocols: string[]) => envUrl(protocols).optional();
 
-// Core variables; each provider contributes its own (WHOOP_*: providers/whoop/index.ts).
+// Core variables; each provider module contributes its own (its envSchema, providers/modules.ts).
 export const envSchema = z.object({
-  ...whoopConfigSchema.shape,
+  ...providerEnvShape,
   ...serveConfigSchema.shape,
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   TEMPORAL_ADDRESS: z

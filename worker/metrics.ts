@@ -4,7 +4,7 @@
 // outcome, error class. Never a user id: one series per user would not scale, and per-user questions
 // are what the run ledger (sync_runs) and `wearhouse status` answer.
 import type { MetricMeter } from '@temporalio/common';
-import type { ActivityMetrics } from '../activities/index.ts';
+import type { ActivityMetrics } from '../activities/metrics.ts';
 
 /** Names as exported (counters gain `_total`: the Runtime is installed with countersTotalSuffix). */
 export const METRICS = {

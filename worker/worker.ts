@@ -4,9 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { createProviders } from '../providers/registry.ts';
+import { createSharedBudget } from '../providers/rate-budget.ts';
+import { createProviderRuntimes, providerBudgets } from '../providers/registry.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
+import { upsertProviders } from '../store/providers.ts';
 import { createRequestLog } from '../store/request-log.ts';
 import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
@@ -50,9 +52,12 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   });
   const clientConnection = await Connection.connect({ address: setup.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  const providers = createProviders(config, {
-    sql,
+  // Dashboards read provider names and budgets from the `providers` table, as configured here.
+  await upsertProviders(sql, providerBudgets(config));
+  const providers = createProviderRuntimes(config, {
     logger,
+    budgetFor: (name, limits, budgetLogger) =>
+      createSharedBudget(sql, name, limits.perMinute, { logger: budgetLogger }),
     onRequest: (event) => {
       requestLog.record(event);
       metrics.request(event);

@@ -1,7 +1,11 @@
 // Parsing and validation of workflow inputs. Pure and deterministic, so it runs inside workflows
 // (a bad input fails the workflow at once, before anything is fetched) and in the CLI.
 import { z } from 'zod';
-import { isProviderName, providerCatalog } from '../providers/catalog.ts';
+import { descriptorOf, fetchableKinds, providerCatalog } from '../providers/catalog.ts';
+import { InvalidInputError } from '../providers/errors.ts';
+import type { ProviderDescriptor } from '../providers/types.ts';
+
+export { InvalidInputError };
 
 export interface BackfillInput {
   userId: string;
@@ -26,13 +30,6 @@ export interface ParsedRange {
   end: Date;
 }
 
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInputError';
-  }
-}
-
 const DAY_MS = 86_400_000;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 const instantPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -55,19 +52,33 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-function parseBase(input: unknown): { userId: string; provider: keyof typeof providerCatalog } {
+function parseBase(input: unknown): { userId: string; provider: string; descriptor: ProviderDescriptor } {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidInputError('input must be one JSON object, e.g. {"userId":"alice","provider":"whoop"}');
+    throw new InvalidInputError(
+      'input must be one JSON object, e.g. {"userId":"alice","provider":"<provider>"}',
+    );
   }
   const parsed = baseSchema.safeParse(input);
   if (!parsed.success) throw new InvalidInputError(describe(parsed.error));
   const { userId, provider } = parsed.data;
-  if (!isProviderName(provider)) {
+  const descriptor = descriptorOf(provider);
+  if (!descriptor) {
     throw new InvalidInputError(
-      `unknown provider "${provider}" (known: ${Object.keys(providerCatalog).join(', ')})`,
+      `unknown provider "${provider.slice(0, 40)}" (known: ${Object.keys(providerCatalog).join(', ')})`,
     );
   }
-  return { userId, provider };
+  return { userId, provider, descriptor };
+}
+
+/** Backfill and sync pull from the provider: a push source (its data is sent to us) has nothing to pull. */
+function parsePullBase(input: unknown, what: string) {
+  const base = parseBase(input);
+  if (base.descriptor.mode !== 'pull') {
+    throw new InvalidInputError(
+      `${base.provider} is a push source: its data arrives by upload or webhook, there is nothing to ${what}`,
+    );
+  }
+  return base;
 }
 
 /** A date is the start of that UTC day; with `endOfDay`, the start of the next one (whole day included). */
@@ -97,15 +108,16 @@ export function parseBound(name: string, value: unknown, endOfDay: boolean): Dat
 }
 
 export function parseBackfillInput(input: unknown): ParsedRange {
-  const { userId, provider } = parseBase(input);
+  const { userId, provider, descriptor } = parsePullBase(input, 'backfill');
   const raw = input as Record<string, unknown>;
   const start = parseBound('from', raw.from, false);
   const end = parseBound('to', raw.to, true);
   if (start.getTime() >= end.getTime()) {
     throw new InvalidInputError(`from (${String(raw.from)}) must be before to (${String(raw.to)})`);
   }
-  const known: readonly string[] = providerCatalog[provider].kinds;
-  let kinds = [...known];
+  // Opt-in kinds are fetched only when named; the default is the provider's default kinds.
+  const known = fetchableKinds(descriptor);
+  let kinds = [...descriptor.kinds];
   if (raw.kinds !== undefined) {
     if (!Array.isArray(raw.kinds) || raw.kinds.length === 0 || raw.kinds.some((k) => typeof k !== 'string')) {
       throw new InvalidInputError(
@@ -152,6 +164,13 @@ function parseBackfillOptions(options: unknown): void {
   }
 }
 
-export function parseSyncInput(input: unknown): { userId: string; provider: keyof typeof providerCatalog } {
-  return parseBase(input);
+export function parseSyncInput(input: unknown): { userId: string; provider: string } {
+  const { userId, provider } = parsePullBase(input, 'sync');
+  return { userId, provider };
+}
+
+/** A connection's user and provider, for any provider (push sources too). */
+export function parseConnectionInput(input: unknown): { userId: string; provider: string } {
+  const { userId, provider } = parseBase(input);
+  return { userId, provider };
 }

@@ -4,11 +4,12 @@
 import { ProviderError } from '../errors.ts';
 import { type FailedResponse, type ProviderLogger, type RequestEvent, requestJson } from '../http.ts';
 import type { RateBudget } from '../rate-budget.ts';
-import type { Page, RequestStats, TokenSet } from '../types.ts';
+import type { Page, RawPage, RequestStats, TokenSet } from '../types.ts';
 import {
   describeIssues,
-  mapWhoopPage,
+  mapWhoopDocuments,
   mapWhoopRecord,
+  parseWhoopEnvelope,
   type WhoopCollectionKind,
   type WhoopSingleKind,
 } from './mapping.ts';
@@ -50,6 +51,13 @@ export interface CollectionWindow {
 }
 
 export interface WhoopClient {
+  /** One page of a collection as WHOOP sent it (envelope checked, documents not yet validated). */
+  fetchCollectionDocuments(
+    accessToken: string,
+    kind: WhoopCollectionKind,
+    window: CollectionWindow,
+    stats: RequestStats,
+  ): Promise<RawPage>;
   fetchCollectionPage(
     accessToken: string,
     kind: WhoopCollectionKind,
@@ -61,6 +69,13 @@ export interface WhoopClient {
   fetchBodyMeasurement(accessToken: string, stats: RequestStats): Promise<Page>;
   /** Spends `refreshToken` (single-use) and returns the new pair; persist it before using it. */
   refreshTokens(refreshToken: string, stats: RequestStats): Promise<TokenSet>;
+  /** The authorization-code grant of the browser login. */
+  exchangeCode(
+    code: string,
+    redirectUri: string,
+    codeVerifier: string | undefined,
+    stats: RequestStats,
+  ): Promise<TokenSet>;
 }
 
 export function createWhoopClient(options: WhoopClientOptions): WhoopClient {
@@ -94,66 +109,109 @@ export function createWhoopClient(options: WhoopClientOptions): WhoopClient {
       : { records: [], quarantined: [result.quarantined] };
   };
 
-  return {
-    async fetchCollectionPage(accessToken, kind, window, stats) {
-      const path = WHOOP_COLLECTION_PATHS[kind];
-      if (!path) throw new ProviderError(`WHOOP has no collection '${kind}'`, 'invalid_input');
-      const url = new URL(apiBase + path);
-      url.searchParams.set('limit', String(WHOOP_PAGE_LIMIT));
-      url.searchParams.set('start', window.start.toISOString());
-      url.searchParams.set('end', window.end.toISOString());
-      if (window.cursor) url.searchParams.set('nextToken', window.cursor);
-      const body = await requestJson(
-        ctx,
-        { method: 'GET', url, endpoint: path, headers: bearer(accessToken) },
-        stats,
+  const fetchCollectionDocuments = async (
+    accessToken: string,
+    kind: WhoopCollectionKind,
+    window: CollectionWindow,
+    stats: RequestStats,
+  ): Promise<RawPage> => {
+    const path = WHOOP_COLLECTION_PATHS[kind];
+    if (!path) throw new ProviderError(`WHOOP has no collection '${kind}'`, 'invalid_input');
+    const url = new URL(apiBase + path);
+    url.searchParams.set('limit', String(WHOOP_PAGE_LIMIT));
+    url.searchParams.set('start', window.start.toISOString());
+    url.searchParams.set('end', window.end.toISOString());
+    if (window.cursor) url.searchParams.set('nextToken', window.cursor);
+    const body = await requestJson(
+      ctx,
+      { method: 'GET', url, endpoint: path, headers: bearer(accessToken) },
+      stats,
+    );
+    return parseWhoopEnvelope(kind, body, window.cursor);
+  };
+
+  /** Both grants at the token endpoint: the answer is a token pair or a classified failure. */
+  const tokenGrant = async (
+    grant: Record<string, string>,
+    what: string,
+    stats: RequestStats,
+    fallbackRefreshToken?: string,
+  ): Promise<TokenSet> => {
+    if (!options.clientId || !options.clientSecret) {
+      throw new ProviderError(
+        `WHOOP ${what} needs WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET to be configured`,
+        'client_error',
       );
-      return mapWhoopPage(kind, body, window.cursor);
+    }
+    const body = await requestJson(
+      ctx,
+      {
+        method: 'POST',
+        url: new URL(options.tokenUrl),
+        endpoint: TOKEN_ENDPOINT,
+        headers: { accept: 'application/json' },
+        body: new URLSearchParams({
+          ...grant,
+          client_id: options.clientId,
+          client_secret: options.clientSecret,
+        }),
+        classify: classifyTokenFailure,
+      },
+      stats,
+    );
+    const parsed = tokenResponseSchema.safeParse(body);
+    if (!parsed.success) {
+      // Issue paths and messages only: the body holds the tokens.
+      throw new ProviderError(
+        `WHOOP ${what}: unexpected response (${describeIssues(parsed.error)})`,
+        'transient',
+      );
+    }
+    // RFC 6749 §6: without a new refresh token the old one stays valid. WHOOP always sends one.
+    const refreshToken = parsed.data.refresh_token ?? fallbackRefreshToken;
+    if (!refreshToken) {
+      throw new ProviderError(
+        `WHOOP ${what}: no refresh token (was the offline scope granted?)`,
+        'client_error',
+      );
+    }
+    return {
+      accessToken: parsed.data.access_token,
+      refreshToken,
+      expiresAt: new Date(Date.now() + parsed.data.expires_in * 1000),
+    };
+  };
+
+  return {
+    fetchCollectionDocuments,
+    async fetchCollectionPage(accessToken, kind, window, stats) {
+      const raw = await fetchCollectionDocuments(accessToken, kind, window, stats);
+      const page: Page = mapWhoopDocuments(kind, raw.documents);
+      if (raw.nextCursor) page.nextCursor = raw.nextCursor;
+      return page;
     },
 
     fetchProfile: (accessToken, stats) => fetchSingle(accessToken, 'profile', stats),
     fetchBodyMeasurement: (accessToken, stats) => fetchSingle(accessToken, 'body_measurement', stats),
 
-    async refreshTokens(refreshToken, stats) {
-      if (!options.clientId || !options.clientSecret) {
-        throw new ProviderError(
-          'WHOOP token refresh needs WHOOP_CLIENT_ID and WHOOP_CLIENT_SECRET to be configured',
-          'client_error',
-        );
-      }
-      const body = await requestJson(
-        ctx,
-        {
-          method: 'POST',
-          url: new URL(options.tokenUrl),
-          endpoint: TOKEN_ENDPOINT,
-          headers: { accept: 'application/json' },
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            refresh_token: refreshToken,
-            client_id: options.clientId,
-            client_secret: options.clientSecret,
-            scope: 'offline',
-          }),
-          classify: classifyTokenFailure,
-        },
+    refreshTokens: (refreshToken, stats) =>
+      tokenGrant(
+        { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'offline' },
+        'token refresh',
         stats,
-      );
-      const parsed = tokenResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        // Issue paths and messages only: the body holds the tokens.
-        throw new ProviderError(
-          `WHOOP token refresh: unexpected response (${describeIssues(parsed.error)})`,
-          'transient',
-        );
-      }
-      return {
-        accessToken: parsed.data.access_token,
-        // RFC 6749 §6: without a new refresh token the old one stays valid. WHOOP always sends one.
-        refreshToken: parsed.data.refresh_token ?? refreshToken,
-        expiresAt: new Date(Date.now() + parsed.data.expires_in * 1000),
-      };
-    },
+        refreshToken,
+      ),
+    exchangeCode: (code, redirectUri, codeVerifier, stats) =>
+      tokenGrant(
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirectUri,
+          ...(codeVerifier ? { code_verifier: codeVerifier } : {}),
+        },
+        'code exchange',
+        stats,
+      ),
   };
 }
 

@@ -2,7 +2,8 @@
 // the records that failed validation quarantined one by one, with a readable reason.
 import type { z } from 'zod';
 import { ProviderError } from '../errors.ts';
-import type { MappedRecord, Page, QuarantinedRecord } from '../types.ts';
+import type { MappedPage, MappedRecord, Page, QuarantinedRecord, RawPage } from '../types.ts';
+import { whoopDescriptor } from './descriptor.ts';
 import {
   cycleSchema,
   pageEnvelopeSchema,
@@ -15,7 +16,7 @@ import {
 } from './schemas.ts';
 
 /** Paged kinds, in the order a backfill fetches them (a recovery belongs to its cycle and sleep). */
-export const WHOOP_COLLECTION_KINDS = ['cycle', 'sleep', 'recovery', 'workout'] as const;
+export const WHOOP_COLLECTION_KINDS = whoopDescriptor.kinds;
 export type WhoopCollectionKind = (typeof WHOOP_COLLECTION_KINDS)[number];
 /** Single objects, stored under a fixed source id. */
 export type WhoopSingleKind = 'profile' | 'body_measurement';
@@ -42,20 +43,16 @@ export function mapWhoopRecord(kind: WhoopKind, raw: unknown): MapResult {
 }
 
 /**
- * A collection response → Page. A broken envelope means the API changed shape: no record can be
- * trusted and retrying will not help, so it fails the page as a client_error instead of quarantining.
+ * A collection response → its raw documents and cursor. A broken envelope means the API changed
+ * shape: no record can be trusted and retrying will not help, so it fails the page as a client_error
+ * instead of quarantining.
  */
-export function mapWhoopPage(kind: WhoopCollectionKind, body: unknown, cursor?: string): Page {
+export function parseWhoopEnvelope(kind: WhoopCollectionKind, body: unknown, cursor?: string): RawPage {
   const envelope = pageEnvelopeSchema.safeParse(body);
   if (!envelope.success) {
     throw new ProviderError(`WHOOP ${kind} page: ${describeIssues(envelope.error)}`, 'client_error');
   }
-  const page: Page = { records: [], quarantined: [] };
-  for (const raw of envelope.data.records) {
-    const result = mapWhoopRecord(kind, raw);
-    if (result.ok) page.records.push(result.record);
-    else page.quarantined.push(result.quarantined);
-  }
+  const page: RawPage = { kind, documents: envelope.data.records };
   const next = envelope.data.next_token;
   if (next) {
     // The same cursor again would loop the window forever.
@@ -65,6 +62,29 @@ export function mapWhoopPage(kind: WhoopCollectionKind, body: unknown, cursor?: 
     page.nextCursor = next;
   }
   return page;
+}
+
+/** Validates and maps documents one by one; the bad ones are quarantined with a readable reason. */
+export function mapWhoopDocuments(kind: WhoopKind, documents: readonly unknown[]): MappedPage {
+  const page: MappedPage = { records: [], quarantined: [] };
+  for (const raw of documents) {
+    const result = mapWhoopRecord(kind, raw);
+    if (result.ok) page.records.push(result.record);
+    else page.quarantined.push(result.quarantined);
+  }
+  return page;
+}
+
+/** A collection response → Page: the envelope, then every document. */
+export function mapWhoopPage(kind: WhoopCollectionKind, body: unknown, cursor?: string): Page {
+  const raw = parseWhoopEnvelope(kind, body, cursor);
+  const page: Page = mapWhoopDocuments(kind, raw.documents);
+  if (raw.nextCursor) page.nextCursor = raw.nextCursor;
+  return page;
+}
+
+export function isWhoopKind(kind: string): kind is WhoopKind {
+  return isWhoopCollectionKind(kind) || kind === 'profile' || kind === 'body_measurement';
 }
 
 type Mapper = (payload: Record<string, unknown>) => MappedRecord | { reason: string };

@@ -6,12 +6,15 @@
 // id is its sleep's, while recoveries are stored by cycle, so its deletion is a re-fetch too.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { type WebhookEvent, type WebhookHooks, WebhookParseError, WebhookRejected } from '../webhooks.ts';
+import { WebhookRejected } from '../errors.ts';
+import type { WebhookEvent, WebhookRuntime } from '../types.ts';
 
 export const WHOOP_SIGNATURE_HEADER = 'x-whoop-signature';
 export const WHOOP_TIMESTAMP_HEADER = 'x-whoop-signature-timestamp';
 
 const DAY_MS = 86_400_000;
+/** Deliveries signed further than this from now are refused (replays of captured requests). */
+export const WHOOP_WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 
 const eventSchema = z.looseObject({
   user_id: z.union([z.number().int(), z.string().regex(/^\d+$/)]),
@@ -26,11 +29,14 @@ export function signWhoopWebhook(secret: string, timestamp: string, rawBody: Buf
 
 export interface WhoopWebhookOptions {
   clientSecret?: string;
-  toleranceSeconds: number;
+  /** How far back an update may reach: the fetch span of an `*.updated` event. */
   lookbackDays: number;
+  /** The clock fetch spans end at (parse has no `now` of its own). */
+  now?: () => Date;
 }
 
-export function createWhoopWebhooks(options: WhoopWebhookOptions): WebhookHooks {
+export function createWhoopWebhooks(options: WhoopWebhookOptions): WebhookRuntime {
+  const clock = options.now ?? (() => new Date());
   return {
     verify(headers, rawBody, now) {
       if (!options.clientSecret) throw new WebhookRejected('WHOOP_CLIENT_SECRET is not configured');
@@ -38,7 +44,7 @@ export function createWhoopWebhooks(options: WhoopWebhookOptions): WebhookHooks 
       const timestamp = headers[WHOOP_TIMESTAMP_HEADER];
       if (!signature || !timestamp) throw new WebhookRejected('signature headers missing');
       if (!/^\d{1,16}$/.test(timestamp)) throw new WebhookRejected('timestamp is not epoch milliseconds');
-      if (Math.abs(now.getTime() - Number(timestamp)) > options.toleranceSeconds * 1000) {
+      if (Math.abs(now.getTime() - Number(timestamp)) > WHOOP_WEBHOOK_TOLERANCE_MS) {
         throw new WebhookRejected('timestamp outside the accepted window');
       }
       const expected = Buffer.from(signWhoopWebhook(options.clientSecret, timestamp, rawBody));
@@ -48,16 +54,17 @@ export function createWhoopWebhooks(options: WhoopWebhookOptions): WebhookHooks 
       }
     },
 
-    parse(rawBody, now) {
+    parse(rawBody) {
+      const now = clock();
       let body: unknown;
       try {
         body = JSON.parse(rawBody.toString('utf8'));
       } catch {
-        throw new WebhookParseError('body is not JSON');
+        throw new Error('body is not JSON');
       }
       const parsed = eventSchema.safeParse(body);
       if (!parsed.success) {
-        throw new WebhookParseError(
+        throw new Error(
           parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
         );
       }

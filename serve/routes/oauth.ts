@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { connectWithTokens } from '../../cli/operations.ts';
+import { ProviderError } from '../../providers/errors.ts';
 import { userForToken } from '../../store/ingest-tokens.ts';
 import { consumeLogin, createLogin } from '../../store/oauth-states.ts';
 import { setExternalUserId } from '../../store/webhook-events.ts';
 import type { ServeDeps } from '../app.ts';
-import { CodeExchangeError, exchangeCode } from '../oauth-exchange.ts';
+import { connectAppOf } from '../providers.ts';
 import { bearerToken } from './ingest.ts';
 
 const LOGIN_TTL_SECONDS = 600;
@@ -43,7 +44,7 @@ export function oauthRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
       { schema: { params, querystring: z.object({ user: userId.optional() }) } },
       async (request, reply) => {
         const { provider } = request.params;
-        const connect = deps.hooks.connect.get(provider);
+        const connect = connectAppOf(deps.providers, provider);
         if (!connect)
           return reply.code(404).send({ error: 'not_found', message: `no hosted connect for "${provider}"` });
         const owner = await authenticatedUser(deps, request.headers.authorization);
@@ -98,7 +99,7 @@ export function oauthRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const { provider } = request.params;
-        const connect = deps.hooks.connect.get(provider);
+        const connect = connectAppOf(deps.providers, provider);
         const html = (status: number, title: string, text: string) =>
           reply
             .code(status)
@@ -117,11 +118,15 @@ export function oauthRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
           );
           return html(400, 'Not connected', 'The provider did not grant access; nothing was stored.');
         }
-        let tokens: Awaited<ReturnType<typeof exchangeCode>>;
+        let tokens: Awaited<ReturnType<typeof connect.exchangeCode>>;
         try {
-          tokens = await exchangeCode(connect, code, login.redirectUri, login.codeVerifier);
+          tokens = await connect.exchangeCode(
+            code,
+            login.redirectUri,
+            connect.pkce ? login.codeVerifier : undefined,
+          );
         } catch (failure) {
-          if (!(failure instanceof CodeExchangeError)) throw failure;
+          if (!(failure instanceof ProviderError)) throw failure;
           request.log.warn(
             { provider, userId: login.userId, reason: failure.message },
             'code exchange failed',
@@ -135,7 +140,7 @@ export function oauthRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
             userId: login.userId,
             accessToken: tokens.accessToken,
             refreshToken: tokens.refreshToken,
-            expiresInSeconds: tokens.expiresIn,
+            expiresInSeconds: Math.max(0, Math.round((tokens.expiresAt.getTime() - Date.now()) / 1000)),
             initialBackfillDays: deps.config.INITIAL_BACKFILL_DAYS,
           },
         );

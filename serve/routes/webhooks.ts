@@ -5,7 +5,8 @@
 // fetches started through Temporal.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type WebhookEvent, WebhookParseError, WebhookRejected } from '../../providers/webhooks.ts';
+import { WebhookRejected } from '../../providers/errors.ts';
+import type { WebhookEvent } from '../../providers/types.ts';
 import {
   existingWebhookEvent,
   insertWebhookEvent,
@@ -15,6 +16,7 @@ import {
   type WebhookStatus,
 } from '../../store/webhook-events.ts';
 import type { ServeDeps } from '../app.ts';
+import { webhooksOf } from '../providers.ts';
 
 const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
@@ -41,7 +43,7 @@ export function webhookRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
     );
 
     app.get('/v1/webhooks/:provider', { schema: { params } }, async (request, reply) => {
-      const hooks = deps.hooks.webhooks.get(request.params.provider);
+      const hooks = webhooksOf(deps.providers, request.params.provider);
       if (!hooks?.challenge) return reply.code(404).send({ error: 'not_found', message: 'no such webhook' });
       const answer = hooks.challenge(request.query as Record<string, string | undefined>);
       return reply.code(answer.status).send(answer.body);
@@ -49,7 +51,7 @@ export function webhookRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
 
     app.post('/v1/webhooks/:provider', { schema: { params } }, async (request, reply) => {
       const { provider } = request.params;
-      const hooks = deps.hooks.webhooks.get(provider);
+      const hooks = webhooksOf(deps.providers, provider);
       if (!hooks) return reply.code(404).send({ error: 'not_found', message: 'no such webhook' });
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const at = now();
@@ -65,10 +67,10 @@ export function webhookRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
       let events: WebhookEvent[] = [];
       let parseError: string | null = null;
       try {
-        events = hooks.parse(rawBody, at);
+        events = hooks.parse(rawBody);
       } catch (error) {
-        if (!(error instanceof WebhookParseError)) throw error;
-        parseError = error.message;
+        // Verified, so it is the provider's: kept (status invalid) and acknowledged, not retried.
+        parseError = error instanceof Error ? error.message : String(error);
       }
       // Users are resolved before the transaction (plain reads), so it only writes.
       const users = new Map<string, string | undefined>();

@@ -1,7 +1,6 @@
 // Public contract of the WHOOP sandbox (others code against these names) plus the internal record
 // shape shared by the store, the query layer and the routes.
 
-import type { DeliveryResult, WebhookDelivery } from './webhooks.ts';
 export type WhoopKind = 'cycle' | 'sleep' | 'recovery' | 'workout';
 export const WHOOP_KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
 
@@ -150,4 +149,27 @@ export interface StoredRecord {
   /** The score WHOOP "is still computing": revealed by rescore(). */
   pendingScore?: Record<string, unknown>;
   deleted: boolean;
+}
+
+/** A WHOOP v2 webhook delivery the sandbox signs and sends (providers/whoop/sandbox/webhooks.ts). */
+export interface WebhookDelivery {
+  url: string;
+  userKey: string;
+  /** E.g. 'sleep.updated', 'recovery.deleted'. */
+  type: string;
+  /** The record's id (for recoveries: the sleep's id, as WHOOP sends it). */
+  id: string;
+  /** Sign with another secret (tests of bad signatures). */
+  secret?: string;
+  /** Signature timestamp, epoch ms (tests of stale deliveries); default the sandbox clock. */
+  timestampMs?: number;
+  traceId?: string;
+}
+
+export interface DeliveryResult {
+  status: number;
+  body: string;
+  /** The exact bytes sent (a re-delivery sends them again). */
+  rawBody: string;
+  headers: Record<string, string>;
 }

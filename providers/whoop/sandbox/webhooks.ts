@@ -4,28 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { signWhoopWebhook } from '../webhooks.ts';
 import type { SandboxState } from './state.ts';
-
-export interface WebhookDelivery {
-  url: string;
-  userKey: string;
-  /** E.g. 'sleep.updated', 'recovery.deleted'. */
-  type: string;
-  /** The record's id (for recoveries: the sleep's id, as WHOOP sends it). */
-  id: string;
-  /** Sign with another secret (tests of bad signatures). */
-  secret?: string;
-  /** Signature timestamp, epoch ms (tests of stale deliveries); default the sandbox clock. */
-  timestampMs?: number;
-  traceId?: string;
-}
-
-export interface DeliveryResult {
-  status: number;
-  body: string;
-  /** The exact bytes sent (a re-delivery sends them again). */
-  rawBody: string;
-  headers: Record<string, string>;
-}
+import type { DeliveryResult, WebhookDelivery } from './types.ts';
 
 export function webhookBody(state: SandboxState, delivery: WebhookDelivery): string {
   return JSON.stringify({
