@@ -24,8 +24,10 @@ function record(
   start: HaeInstant,
   end: HaeInstant,
   payload: Record<string, unknown>,
+  source: string | null = null,
 ): MappedRecord {
   return {
+    source,
     kind,
     sourceId: contentKey([kind, ...keyParts]),
     startAt: start.at,
@@ -54,17 +56,25 @@ function mapMetric(metric: HaeMetric): MappedRecord[] {
         start,
         end,
         { ...base, ...point, value },
+        source,
       );
     }
     const date = instant(String(point.date));
     if (metric.name === 'sleep_analysis') {
       const start = instant(String(point.sleepStart));
       const end = instant(String(point.sleepEnd));
-      return record('sleep_summary', [source, date.localDay], start, end, { ...base, ...point });
+      return record('sleep_summary', [source, date.localDay], start, end, { ...base, ...point }, source);
     }
     const value =
       typeof point.qty === 'number' ? point.qty : typeof point.Avg === 'number' ? point.Avg : null;
-    return record('record', [type, source, date.at.toISOString()], date, date, { ...base, ...point, value });
+    return record(
+      'record',
+      [type, source, date.at.toISOString()],
+      date,
+      date,
+      { ...base, ...point, value },
+      source,
+    );
   });
 }
 
