@@ -129,6 +129,10 @@ describe('a good batch', () => {
       { kind: 'sleep_summary', n: 1 },
       { kind: 'workout', n: 1 },
     ]);
+    const sources = await stack.db.sql<{ source: string | null }[]>`
+      select distinct source from records where provider = 'apple_health' and user_id = 'hana'
+        and kind = 'record' and start_at >= '2024-02-10' order by source`;
+    expect(sources.map((r) => r.source)).toEqual(['Apple Watch', 'iPhone']);
   });
 
   it('an overlapping period in a new batch updates the shared points instead of adding them again', async () => {
