@@ -88,8 +88,10 @@ export function ingestRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
             { userId, batchId: stored.id, bytes: payload.length, duplicate: !stored.created },
             'ingest batch stored',
           );
-          // Committed: the answer is 2xx whatever happens next; a lost start is re-queued by the sweeper.
-          if (stored.created) await deps.dispatcher.normalize(stored.id);
+          // Committed: the answer is 2xx whatever happens next, without waiting for Temporal (a slow
+          // or down Temporal must not slow senders down); a start that fails or is cut by a crash is
+          // re-queued by the sweeper, and shutdown waits for starts in flight (serve/server.ts).
+          if (stored.created) void deps.dispatcher.normalize(stored.id);
           return reply
             .code(200)
             .send({ batchId: stored.id, status: stored.created ? 'stored' : 'duplicate' });
