@@ -21,7 +21,9 @@ export interface NormalizeResult extends UpsertCounts {
 
 export function createIngestActivities(deps: { sql: Sql; logger: ActivityLogger }) {
   async function normalizeIngestBatch(input: { batchId: string }): Promise<NormalizeResult> {
-    const attempt = Context.current().info.attempt;
+    const context = Context.current();
+    const attempt = context.info.attempt;
+    context.heartbeat();
     const batch = await getBatch(deps.sql, input.batchId).catch((error: unknown) => {
       throw toApplicationFailure(error, attempt);
     });
@@ -54,6 +56,7 @@ export function createIngestActivities(deps: { sql: Sql; logger: ActivityLogger 
         const total: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
         for (let i = 0; i < records.length; i += CHUNK) {
           const part = await upsertRecords(tx, provider, batch.user_id, records.slice(i, i + CHUNK));
+          context.heartbeat();
           total.inserted += part.inserted;
           total.updated += part.updated;
           total.unchanged += part.unchanged;

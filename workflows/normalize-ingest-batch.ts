@@ -8,6 +8,8 @@ import { retry } from './shared.ts';
 
 const { normalizeIngestBatch: normalize } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
+  // A task lost between Temporal and a worker (or a worker gone) is retried after a minute, not ten.
+  heartbeatTimeout: '1m',
   retry: { ...retry, nonRetryableErrorTypes: [...(retry.nonRetryableErrorTypes ?? []), 'NormalizeFailed'] },
 });
 
