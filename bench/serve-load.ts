@@ -143,7 +143,7 @@ async function main() {
   // Exactly once: one batch row per distinct acknowledged batch, and per user exactly the points
   // its acknowledged batches map to (compared by key, both ways).
   const [batches] = await db.sql<{ n: number; distinct: number }[]>`
-    select count(*)::int as n, count(distinct payload_hash)::int as distinct from ingest_batches`;
+    select count(*)::int as n, count(distinct (user_id, payload_hash))::int as distinct from ingest_batches`;
   const expected = new Map<string, Set<string>>();
   for (let i = 0; i < total; i++) {
     if (!outcomes[i]) continue;
@@ -223,7 +223,7 @@ Clients retry until they get a 2xx. After ${result.kill.atSeconds} s serve was S
 | latency of acknowledged posts | p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms |
 | SIGKILL | ${result.kill.outageSeconds} s until the restarted serve answered; ${networkErrors} refused or cut requests, ${retried} batches needed a retry |
 | normalized | all, ${result.normalizeAfterLastAckSeconds} s after the last acknowledgement (includes the sweeper's grace period for starts lost in the kill) |
-| stored batches | ${result.storedBatches} rows, ${result.distinctBatches} distinct |
+| stored batches | ${result.storedBatches} rows, ${result.distinctBatches} distinct (user, payload) |
 | points | expected ${expectedPoints}, stored ${storedPoints}, missing ${missing}, extra ${extra} |
 | **every acknowledged point stored exactly once** | **${result.exactlyOnce ? 'yes' : 'NO'}** |
 `,
