@@ -136,7 +136,7 @@ describe('docker-compose.yml', () => {
     });
     expect(serve.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8787/health');
     expect(serve.depends_on).toEqual(service('worker').depends_on);
-    expect((serve as { ports?: string[] }).ports).toEqual(['127.0.0.1:${WEARHOUSE_HTTP_PORT:-8787}:8787']);
+    expect((serve as { ports?: string[] }).ports).toEqual([`127.0.0.1:\${WEARHOUSE_HTTP_PORT:-8787}:8787`]);
     const { scrape_configs: jobs } = await yamlFile('prometheus/prometheus.yml');
     const job = jobs.find((j: { job_name: string }) => j.job_name === 'wearhouse-serve');
     expect(job.dns_sd_configs).toEqual([expect.objectContaining({ names: ['serve'], port: 8787 })]);
