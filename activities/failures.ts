@@ -1,4 +1,4 @@
-// Errors classified once (DESIGN.md decision 5) and turned into Temporal failures whose type is the
+// Errors classified once (docs/architecture.md decision 5) and turned into Temporal failures whose type is the
 // class, so the retry policy, the run ledger and the Temporal UI all say the same thing.
 import { ApplicationFailure } from '@temporalio/common';
 import { InvalidInputError, ProviderError } from '../providers/errors.ts';

@@ -1,5 +1,6 @@
 // `wearhouse status`: connections, last success, lag, coverage, recent errors and each kind's
 // freshness — as a table or JSON.
+import { providerCatalog } from '../providers/catalog.ts';
 import type { Sql } from '../store/db.ts';
 
 /** One kind of one connection, from the pipeline_freshness view. */
@@ -78,7 +79,9 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
     return;
   }
   if (rows.length === 0) {
-    process.stdout.write('no connections yet: `wearhouse connect whoop --user <id> …`\n');
+    process.stdout.write(
+      `no connections yet: \`wearhouse connect <provider> --user <id> …\` (providers: ${Object.keys(providerCatalog).join(', ')})\n`,
+    );
     return;
   }
   const table = rows.map((r) => ({

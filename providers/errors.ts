@@ -1,4 +1,4 @@
-// Provider failures classified once (DESIGN.md decision 5). Activities turn these into Temporal
+// Provider failures classified once (docs/architecture.md decision 5). Activities turn these into Temporal
 // ApplicationFailures: the class name becomes the failure type, so retry policy and ledgers agree.
 
 export type ErrorClass =

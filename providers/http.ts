@@ -1,6 +1,6 @@
 // One provider HTTP request: budget first, then ky with no retries (retries belong to Temporal), the
 // provider's rate-limit headers fed back to the budget, and every failure classified once into a
-// ProviderError (DESIGN.md decision 5). Messages and logs name the endpoint and status only: no URLs
+// ProviderError (docs/architecture.md decision 5). Messages and logs name the endpoint and status only: no URLs
 // with queries, no headers, no bodies, so tokens and secrets can never leak through them.
 import ky, { isTimeoutError } from 'ky';
 import { ProviderError } from './errors.ts';

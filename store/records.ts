@@ -1,4 +1,4 @@
-// Idempotent upserts that count (DESIGN.md decision 3): a page is written in one statement; a row
+// Idempotent upserts that count (docs/architecture.md decision 3): a page is written in one statement; a row
 // is only rewritten when its payload changed, and the result says inserted / updated / unchanged.
 import { createHash } from 'node:crypto';
 import type { MappedRecord, QuarantinedRecord } from '../providers/types.ts';

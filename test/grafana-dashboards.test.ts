@@ -104,8 +104,8 @@ describe('conventions', () => {
     ]);
     for (const { file, model } of models) {
       expect(model.tags, file).toContain('wearhouse');
-      // The worker dashboard reads Prometheus, whose metrics carry no user.
-      if (collectDashboardTargets(model).length === 0) continue;
+      // The worker dashboard reads Prometheus, whose metrics carry no user (and Postgres for budgets only).
+      if (!collectDashboardTargets(model).some((t) => t.rawSql.includes(USERS))) continue;
       const user = model.templating.list.find((v: { name: string }) => v.name === 'user');
       expect(user, file).toMatchObject({
         type: 'query',
@@ -134,8 +134,8 @@ describe('conventions', () => {
         const where = `${t.dashboard}: ${t.panelTitle} ${t.refId}`;
         expect(t.datasourceUid, where).toBe(DATASOURCE_UID);
         expect(['time_series', 'table'], where).toContain(t.format);
-        // provider_requests is per app: the request budget has no user to filter on.
-        if (!/\bfrom provider_requests\b/.test(t.rawSql)) {
+        // provider_requests and providers are per app: the request budget has no user to filter on.
+        if (!/\b(from|join) (provider_requests|providers)\b/.test(t.rawSql)) {
           expect(t.rawSql, where).toContain(USERS);
         }
         // The time picker must drive every time series.

@@ -29,10 +29,12 @@ const targets = sqlTargets.filter((t) => t.datasourceUid === POSTGRES_UID);
 
 let data: PanelData;
 let grafana: postgres.Sql;
+let providers: string[];
 
 beforeAll(async () => {
   data = await backfillPanelData();
   grafana = postgres(data.stack.db.grafanaUrl, { max: 4, onnotice: () => {} });
+  providers = (await grafana<{ name: string }[]>`select name from providers order by 1`).map((r) => r.name);
 });
 
 afterAll(async () => {
@@ -54,7 +56,8 @@ async function runTarget(target: PanelTarget, users: string[]) {
     from,
     to,
     intervalMs: panelIntervalMs(from, to),
-    variables: { user: users },
+    // $provider is "All": every provider of the providers table, as Grafana sends it.
+    variables: { user: users, provider: providers },
   });
   // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
   const rows = await grafana.unsafe(sql).simple();

@@ -146,6 +146,27 @@ export function newDashboard(
   );
 }
 
+/** Panels filtered by the $provider variable (the names of the `providers` table). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const PROVIDERS = 'provider in (${provider:sqlstring})';
+
+/** The providers the worker is configured for (the `providers` table), so dashboards name none. */
+export function providerVariable(): QueryVariableBuilder {
+  const query = 'select name from providers order by 1';
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which providers the panels show.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(true)
+    .includeAll(true)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
 export function userVariable(): QueryVariableBuilder {
   const query = 'select id from users order by 1';
   return new QueryVariableBuilder('user')

@@ -105,7 +105,7 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       stat(
         'Recovery',
-        "The latest day's WHOOP recovery (0-33 red, 34-66 yellow, 67-100 green).",
+        "The latest day's recovery score (0-33 red, 34-66 yellow, 67-100 green).",
         'recovery_pct',
         units.Percent,
       )
@@ -146,7 +146,9 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       new TimeseriesPanel()
         .title('Recovery, last 90 days')
-        .description('Daily recovery with its trailing 7-day mean, over WHOOP recovery bands.')
+        .description(
+          'Daily recovery with its trailing 7-day mean, over the recovery bands (red below 34, green from 67).',
+        )
         .timeFrom('90d')
         .unit(units.Percent)
         .min(0)
