@@ -55,28 +55,6 @@ export async function undispatchedEvents(tx: Queryable, olderThanSeconds: number
     order by received_at limit ${limit}`;
 }
 
-/** The local user whose connection to `provider` carries this provider-side user id. */
-export async function userByExternalId(
-  tx: Queryable,
-  provider: string,
-  externalUserId: string,
-): Promise<string | undefined> {
-  const [row] = await tx<{ user_id: string }[]>`
-    select user_id from connections where provider = ${provider} and external_user_id = ${externalUserId}
-    order by updated_at desc limit 1`;
-  return row?.user_id;
-}
-
-export async function setExternalUserId(
-  tx: Queryable,
-  provider: string,
-  userId: string,
-  externalUserId: string,
-): Promise<void> {
-  await tx`update connections set external_user_id = ${externalUserId}, updated_at = now()
-           where provider = ${provider} and user_id = ${userId}`;
-}
-
 /** A provider said this record is gone: soft-delete it (it stays queryable, marked deleted). */
 export async function softDeleteRecord(
   tx: Queryable,

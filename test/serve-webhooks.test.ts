@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../providers/whoop/sandbox/webhooks.ts';
 import { webhookFetchWorkflowId } from '../serve/dispatch.ts';
-import { setExternalUserId } from '../store/webhook-events.ts';
+import { setExternalUserId } from '../store/connections.ts';
 import { type ServeStack, startServeStack } from './support/serve-stack.ts';
 import { DAY_MS } from './support/whoop-stack.ts';
 

@@ -7,12 +7,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { WebhookRejected } from '../../providers/errors.ts';
 import type { WebhookEvent } from '../../providers/types.ts';
+import { getConnectionByExternalUser } from '../../store/connections.ts';
 import {
   existingWebhookEvent,
   insertWebhookEvent,
   type StoredAction,
   softDeleteRecord,
-  userByExternalId,
   type WebhookStatus,
 } from '../../store/webhook-events.ts';
 import type { ServeDeps } from '../app.ts';
@@ -76,7 +76,10 @@ export function webhookRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
       const users = new Map<string, string | undefined>();
       for (const event of events) {
         if (!users.has(event.externalUserId)) {
-          users.set(event.externalUserId, await userByExternalId(deps.sql, provider, event.externalUserId));
+          users.set(
+            event.externalUserId,
+            (await getConnectionByExternalUser(deps.sql, provider, event.externalUserId))?.user_id,
+          );
         }
       }
       const actions: StoredAction[] = [];
