@@ -5,6 +5,7 @@ import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import { createCredentialSource } from './credentials.ts';
 import { createImportFileActivities } from './import-file.ts';
+import { createIngestActivities } from './ingest.ts';
 import type { ActivityMetrics } from './metrics.ts';
 import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
@@ -41,6 +42,8 @@ export function createActivities(deps: ActivityDeps) {
       now: deps.now,
     }),
     ...createImportFileActivities({ sql: deps.sql, importers: fileImporters, logger: deps.logger }),
+    ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

@@ -17,6 +17,7 @@ import { followBackfill } from './follow.ts';
 import { importCommand } from './import.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
+import { serveCommands } from './serve-commands.ts';
 import { printStatus } from './status.ts';
 import { temporalPathLine } from './temporal.ts';
 
@@ -201,6 +202,7 @@ export const commands: Record<string, Command> = {
   sandbox,
   'rotate-key': rotateKey,
   import: importCommand,
+  ...serveCommands,
 };
 
 export function redactUrl(url: string): string {

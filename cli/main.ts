@@ -24,6 +24,9 @@ Usage: wearhouse <command> [options]
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
   temporal <args…>             the Temporal CLI (installed into .tools/ if missing), against the dev stack
+  serve                        HTTP front door on WEARHOUSE_HTTP_PORT (push ingest, webhooks, hosted connect)
+  ingest-token create --user U | revoke --id N | --user U
+  ingest replay --batch ID | --all
 `;
 
 export const options = {
@@ -42,6 +45,9 @@ export const options = {
   port: { type: 'string' },
   rpm: { type: 'string' },
   users: { type: 'string' },
+  id: { type: 'string' },
+  batch: { type: 'string' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

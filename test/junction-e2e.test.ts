@@ -10,7 +10,7 @@ import { loadStatus } from '../cli/status.ts';
 import { coverageLines } from '../cli/status-coverage.ts';
 import { WebhookRejected } from '../providers/errors.ts';
 import { connect } from '../store/db.ts';
-import { applyWebhookEvents } from '../store/webhook-events.ts';
+import { applyWebhookEvents } from '../store/webhook-apply.ts';
 import { findOrInstallTemporalCli } from '../worker/stack/temporal-cli.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
 import { type JunctionStack, startJunctionStack } from './support/junction-stack.ts';
