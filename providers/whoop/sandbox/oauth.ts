@@ -86,6 +86,10 @@ export async function handleToken(
         `refresh token is ${outcome.reason === 'unknown' ? 'not valid' : outcome.reason}`,
       );
     }
+    if (outcome.replayed) {
+      state.stats.refreshReplays++;
+      return sendJson(res, 200, tokenResponse(outcome.tokens), NO_STORE);
+    }
     state.stats.refreshes++;
     if (
       hash01(`${state.seed}|refresh-lost|${state.stats.refreshes}`) <

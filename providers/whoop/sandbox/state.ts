@@ -20,6 +20,7 @@ function emptyStats(): SandboxStats {
     refreshes: 0,
     refreshReuse: 0,
     refreshResponsesLost: 0,
+    refreshReplays: 0,
     unauthorized: 0,
   };
 }
@@ -59,7 +60,11 @@ export class SandboxState {
     this.clientSecret = options.clientSecret ?? 'sandbox-secret';
     this.autoExtend = options.autoExtend ?? false;
     this.clock = options.now ?? (() => new Date());
-    this.tokens = new TokenStore(() => this.nowMs(), options.accessTokenTtlSeconds ?? 3600);
+    this.tokens = new TokenStore(
+      () => this.nowMs(),
+      options.accessTokenTtlSeconds ?? 3600,
+      options.refreshTokenReuseGraceSeconds ?? 0,
+    );
     this.budget = new RequestBudget(
       options.requestsPerMinute ?? 100,
       options.requestsPerDay ?? 10_000,
