@@ -23,6 +23,12 @@ export interface WhoopSandboxOptions {
   requestsPerDay?: number;
   /** Default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Sandbox extension: for this long after a refresh token was spent, presenting it again returns
+   * the pair its refresh issued (a reuse grace period, as Okta and Auth0 offer; WHOOP documents
+   * none). Default 0: a spent token is always rejected.
+   */
+  refreshTokenReuseGraceSeconds?: number;
   /** Data clock: what exists, `end` default, token expiry. Default () => new Date(). */
   now?: () => Date;
   /**
@@ -66,6 +72,8 @@ export interface SandboxStats {
   refreshReuse: number;
   /** Refreshes whose rotation was committed but whose answer was dropped (refreshResponseLostRate). */
   refreshResponsesLost: number;
+  /** Spent refresh tokens answered with their pair again, within refreshTokenReuseGraceSeconds. */
+  refreshReplays: number;
   /** 401s. */
   unauthorized: number;
 }
