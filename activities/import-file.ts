@@ -10,9 +10,11 @@ import { bulkUpsertRecords } from '../store/bulk-records.ts';
 import type { Sql } from '../store/db.ts';
 import {
   advanceFileImport,
+  claimFileImportBatch,
   describeFileImportSource,
   type FileImportRow,
   finishFileImport,
+  ImportPositionMovedError,
   openFileImport,
 } from '../store/file-imports.ts';
 import { quarantineRecords } from '../store/records.ts';
@@ -85,9 +87,11 @@ export function createImportFileActivities(deps: ImportFileDeps) {
     provider: string,
     userId: string,
     workflowId: string,
+    fromByte: number,
     batch: ImportBatch,
   ): Promise<FileImportRow> {
     return sql.begin(async (tx) => {
+      await claimFileImportBatch(tx, runId, fromByte, batch.endByte);
       const counts = await bulkUpsertRecords(tx, provider, userId, batch.records);
       await quarantineRecords(tx, provider, userId, batch.quarantined, workflowId);
       return advanceFileImport(tx, runId, {
@@ -142,6 +146,8 @@ export function createImportFileActivities(deps: ImportFileDeps) {
         context.heartbeat(progressOf(row));
         let pending: Promise<FileImportRow> | undefined;
         let stopped = false;
+        // Where the next batch starts; each commit checks the stored position still is this.
+        let position = row.byte_offset;
         for await (const batch of source.batches(
           row.byte_offset,
           input.batchElements ?? DEFAULT_BATCH_ELEMENTS,
@@ -158,7 +164,8 @@ export function createImportFileActivities(deps: ImportFileDeps) {
             }
           }
           // Stored while the loop parses the next batch.
-          pending = commit(runId, input.provider, input.userId, workflowId, batch);
+          pending = commit(runId, input.provider, input.userId, workflowId, position, batch);
+          position = batch.endByte;
           pending.catch(() => {});
         }
         if (pending) {
@@ -174,6 +181,10 @@ export function createImportFileActivities(deps: ImportFileDeps) {
         await source.close();
       }
     } catch (error) {
+      if (error instanceof ImportPositionMovedError) {
+        // Retried: the new attempt resumes from whatever position was committed.
+        throw ApplicationFailure.create({ type: 'ImportPositionMoved', message: error.message });
+      }
       if (error instanceof BadImportFileError) {
         await finishFileImport(sql, runId, { status: 'failed', error: error.message }).catch(() => {});
         throw ApplicationFailure.create({

@@ -92,7 +92,36 @@ export interface BatchAdvance {
   routes: number;
 }
 
-/** Inside the batch's transaction. */
+/**
+ * Another attempt of the same import committed from this position first (a retry started while an
+ * attempt it replaced was still running): this attempt must stop, its batch is rolled back.
+ */
+export class ImportPositionMovedError extends Error {
+  override name = 'ImportPositionMovedError';
+}
+
+/**
+ * Inside the batch's transaction, before its records are written: moves the position from
+ * `fromByte` to the batch's end, and fails unless the position still is `fromByte`. The row stays
+ * locked until the commit, so two attempts can never both store the batch after one position.
+ */
+export async function claimFileImportBatch(
+  tx: postgres.TransactionSql,
+  runId: string,
+  fromByte: number,
+  toByte: number,
+): Promise<void> {
+  const claimed = await tx`
+    update file_imports set byte_offset = ${toByte}, updated_at = now()
+    where run_id = ${runId} and byte_offset = ${fromByte} and status = 'running'`;
+  if (claimed.count !== 1) {
+    throw new ImportPositionMovedError(
+      `import ${runId}: the committed position is no longer ${fromByte} (another attempt moved on)`,
+    );
+  }
+}
+
+/** Inside the batch's transaction, after claimFileImportBatch: adds the batch's counts. */
 export async function advanceFileImport(
   tx: postgres.TransactionSql,
   runId: string,
