@@ -1,0 +1,282 @@
+-- One picture across providers (docs/sql-reference.md): daily_health_by_source has one row per
+-- user, local day and device/app (provider + source), daily_health one row per user and local day
+-- with each measure taken from the best-ranked source (source_preferences).
+--
+-- Rows come from the generic typed views (sleeps, recoveries, workouts, cycles: any provider's
+-- branch flows in), from the long `samples` view through sample_measures, and from "bridges":
+-- provider records no typed view carries (Oura's daily readiness and activity documents) or not
+-- yet (Oura and Apple Health sleeps, Apple Health workouts). A bridge steps aside for a user as
+-- soon as the typed view holds that provider's rows for them, so merging a provider's typed branch
+-- never counts a night twice.
+--
+-- `source` of a typed view row is read as to_jsonb(row) ->> 'source': the column exists in views
+-- whose providers carry sources and may not in others, and this reads both without restating them.
+
+create view daily_health_by_source as
+  with parts as (
+    -- Main sleeps (naps are not the night). Minutes; efficiency as the provider scored it.
+    select 'sleep' as part, s.user_id, s.day, s.provider, to_jsonb(s) ->> 'source' as source,
+      s.start_at, s.end_at,
+      s.asleep_h * 60 as v1, s.in_bed_h * 60 as v2, s.deep_h * 60 as v3, s.rem_h * 60 as v4,
+      s.light_h * 60 as v5, s.awake_h * 60 as v6, s.efficiency_pct as v7, null::text as label
+    from sleeps s
+    where not s.is_nap
+    union all
+    -- Recovery: score 0-100, HRV (RMSSD in every typed branch: WHOOP, Oura), resting HR.
+    select 'recovery', r.user_id, r.day, r.provider, to_jsonb(r) ->> 'source', r.start_at, r.end_at,
+      r.recovery_pct, r.hrv_ms, r.resting_hr_bpm, null, null, null, null,
+      case r.provider when 'whoop' then 'WHOOP recovery' else r.provider || ' recovery' end
+    from recoveries r
+    union all
+    select 'workout', w.user_id, w.day, w.provider, to_jsonb(w) ->> 'source', w.start_at, w.end_at,
+      w.duration_min, null, null, null, null, null, null, null
+    from workouts w
+    union all
+    -- A WHOOP cycle's energy is the whole day's expenditure (resting + active).
+    select 'cycle', c.user_id, c.day, c.provider, to_jsonb(c) ->> 'source', c.start_at, c.end_at,
+      c.energy_kcal, null, null, null, null, null, null, null
+    from cycles c
+    union all
+    select m.column_name, x.user_id, x.day, x.provider, x.source, x.start_at, x.end_at,
+      x.value * m.scale, null, null, null, null, null, null, null
+    from samples x
+    join sample_measures m on m.type = x.type and m.unit = x.unit
+    union all
+    -- Bridge: Oura's readiness (its 0-100 score of the day) and its night's lowest heart rate and
+    -- average HRV (RMSSD) from the long sleep, unless recoveries already carries Oura for the user.
+    select 'recovery', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
+      r.start_at, r.end_at,
+      case when r.kind = 'daily_readiness' then (r.payload ->> 'score')::float8 end,
+      case when r.kind = 'sleep' then (r.payload ->> 'average_hrv')::float8 end,
+      case when r.kind = 'sleep' then (r.payload ->> 'lowest_heart_rate')::float8 end,
+      null, null, null, null,
+      'Oura readiness'
+    from records r
+    where r.provider = 'oura' and r.deleted_at is null
+      and (r.kind = 'daily_readiness' or (r.kind = 'sleep' and r.payload ->> 'type' = 'long_sleep'))
+      and not exists (select from recoveries t where t.provider = 'oura' and t.user_id = r.user_id)
+    union all
+    -- Bridge: Oura's daily activity (steps, active and total kcal); no typed view has daily activity.
+    select 'activity', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
+      r.start_at, r.end_at,
+      (r.payload ->> 'steps')::float8, (r.payload ->> 'active_calories')::float8,
+      (r.payload ->> 'total_calories')::float8, null, null, null, null, null
+    from records r
+    where r.provider = 'oura' and r.kind = 'daily_activity' and r.deleted_at is null
+    union all
+    -- Bridge: Oura sleep periods (the long sleep is the night; naps and rejected 'rest' periods are
+    -- not), until sleeps carries Oura for the user. Seconds -> minutes.
+    select 'sleep', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
+      r.start_at, r.end_at,
+      (r.payload ->> 'total_sleep_duration')::float8 / 60, (r.payload ->> 'time_in_bed')::float8 / 60,
+      (r.payload ->> 'deep_sleep_duration')::float8 / 60, (r.payload ->> 'rem_sleep_duration')::float8 / 60,
+      (r.payload ->> 'light_sleep_duration')::float8 / 60, (r.payload ->> 'awake_time')::float8 / 60,
+      (r.payload ->> 'efficiency')::float8, null
+    from records r
+    where r.provider = 'oura' and r.kind = 'sleep' and r.deleted_at is null
+      and r.payload ->> 'type' = 'long_sleep'
+      and not exists (select from sleeps t where t.provider = 'oura' and t.user_id = r.user_id)
+    union all
+    -- Bridge: Apple Health sleep stages (one record per stage interval), until sleeps carries Apple
+    -- Health for the user. A stage ending before 18:00 local belongs to that day's night, a later
+    -- one to the next day's. Asleep = every Asleep* stage; in bed = InBed intervals.
+    select 'sleep', r.user_id, (wearhouse_local(r.end_at, r.tz_offset) + interval '6 hours')::date,
+      r.provider, r.source, r.start_at, r.end_at,
+      case when st like 'Asleep%' then mins end, case when st = 'InBed' then mins end,
+      case when st = 'AsleepDeep' then mins end, case when st = 'AsleepREM' then mins end,
+      case when st = 'AsleepCore' then mins end, case when st = 'Awake' then mins end, null, null
+    from records r
+    cross join lateral (
+      select replace(r.payload ->> 'value', 'HKCategoryValueSleepAnalysis', '') as st,
+        extract(epoch from r.end_at - r.start_at)::float8 / 60 as mins
+    ) a
+    where r.provider = 'apple_health' and r.kind = 'record' and r.deleted_at is null
+      and r.payload ->> 'type' = 'HKCategoryTypeIdentifierSleepAnalysis'
+      and not exists (select from sleeps t where t.provider = 'apple_health' and t.user_id = r.user_id)
+    union all
+    -- Bridge: Apple Health workouts, until workouts carries Apple Health for the user.
+    select 'workout', r.user_id, wearhouse_local(r.start_at, r.tz_offset)::date, r.provider, r.source,
+      r.start_at, r.end_at, extract(epoch from r.end_at - r.start_at)::float8 / 60,
+      null, null, null, null, null, null, null
+    from records r
+    where r.provider = 'apple_health' and r.kind = 'workout' and r.deleted_at is null
+      and not exists (select from workouts t where t.provider = 'apple_health' and t.user_id = r.user_id)
+  )
+  select
+    p.user_id,
+    p.day,
+    p.provider,
+    p.source,
+    -- Set when this source is a copy another provider wrote (WHOOP or Oura writing into HealthKit).
+    min(m.origin_provider) as mirror_of,
+    -- The night: durations of its parts add up (a night split in two); efficiency is the longest
+    -- part's, or asleep / in bed where the provider gives none.
+    min(p.start_at) filter (where p.part = 'sleep') as sleep_start_at,
+    max(p.end_at) filter (where p.part = 'sleep') as sleep_end_at,
+    sum(p.v1) filter (where p.part = 'sleep') as sleep_min,
+    coalesce(sum(p.v2) filter (where p.part = 'sleep'),
+      extract(epoch from max(p.end_at) filter (where p.part = 'sleep')
+        - min(p.start_at) filter (where p.part = 'sleep'))::float8 / 60) as in_bed_min,
+    sum(p.v3) filter (where p.part = 'sleep') as deep_min,
+    sum(p.v4) filter (where p.part = 'sleep') as rem_min,
+    sum(p.v5) filter (where p.part = 'sleep') as light_min,
+    sum(p.v6) filter (where p.part = 'sleep') as awake_min,
+    coalesce(
+      (array_agg(p.v7 order by p.v1 desc nulls last) filter (where p.part = 'sleep' and p.v7 is not null))[1],
+      100 * sum(p.v1) filter (where p.part = 'sleep') / nullif(sum(p.v2) filter (where p.part = 'sleep'), 0)
+    ) as sleep_efficiency_pct,
+    -- Recovery figures: the latest of the day (a traveller can have two cycles on one local day).
+    (array_agg(p.v1 order by p.start_at desc nulls last) filter (where p.part = 'recovery' and p.v1 is not null))[1]
+      as recovery_score,
+    (array_agg(p.label order by p.start_at desc nulls last) filter (where p.part = 'recovery' and p.v1 is not null))[1]
+      as recovery_score_kind,
+    (array_agg(p.v2 order by p.start_at desc nulls last) filter (where p.part = 'recovery' and p.v2 is not null))[1]
+      as hrv_rmssd_ms,
+    avg(p.v1) filter (where p.part = 'hrv_sdnn_ms') as hrv_sdnn_ms,
+    coalesce(
+      (array_agg(p.v3 order by p.start_at desc nulls last) filter (where p.part = 'recovery' and p.v3 is not null))[1],
+      avg(p.v1) filter (where p.part = 'resting_hr_bpm')) as resting_hr_bpm,
+    coalesce(sum(p.v1) filter (where p.part = 'steps'),
+      (array_agg(p.v1 order by p.start_at desc nulls last) filter (where p.part = 'activity' and p.v1 is not null))[1])
+      as steps,
+    coalesce(sum(p.v1) filter (where p.part = 'active_energy_kcal'),
+      (array_agg(p.v2 order by p.start_at desc nulls last) filter (where p.part = 'activity' and p.v2 is not null))[1])
+      as active_energy_kcal,
+    coalesce(
+      (array_agg(p.v1 order by p.start_at desc nulls last) filter (where p.part = 'cycle' and p.v1 is not null))[1],
+      (array_agg(p.v3 order by p.start_at desc nulls last) filter (where p.part = 'activity' and p.v3 is not null))[1])
+      as total_energy_kcal,
+    (count(*) filter (where p.part = 'workout'))::int as workout_count,
+    sum(p.v1) filter (where p.part = 'workout') as workout_min
+  from parts p
+  left join mirrored_sources m on m.provider = p.provider and m.source = lower(p.source)
+  where p.day is not null
+  group by p.user_id, p.day, p.provider, p.source;
+
+grant select on daily_health_by_source to wearhouse_grafana;
+
+-- One row per user and local day: each measure group from its best-ranked source that has it
+-- (wearhouse_source_rank over source_preferences), with that provider and source named next to it.
+-- A mirrored copy (mirror_of) is skipped when the provider it came from has the measure that day,
+-- and otherwise ranks just after that provider. Equal ranks (two Apple devices): the larger value,
+-- then provider and source names, so the choice is stable.
+create view daily_health as
+  with candidates as (
+    select b.*,
+      coalesce(b.hrv_rmssd_ms, b.hrv_sdnn_ms) as hrv_value,
+      case when b.hrv_rmssd_ms is not null then 'RMSSD' when b.hrv_sdnn_ms is not null then 'SDNN' end as hrv_kind,
+      nullif(b.workout_count, 0) as workouts_value
+    from daily_health_by_source b
+  ), ranked as (
+    select candidates.*,
+      case
+        when sleep_min is null then null
+        when mirror_of = any(array_agg(provider) filter (where sleep_min is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'sleep', provider, source),
+          wearhouse_source_rank(user_id, 'sleep', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'sleep', provider, source)
+      end as sleep_rank,
+      case
+        when recovery_score is null then null
+        when mirror_of = any(array_agg(provider) filter (where recovery_score is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'recovery_score', provider, source),
+          wearhouse_source_rank(user_id, 'recovery_score', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'recovery_score', provider, source)
+      end as recovery_score_rank,
+      case
+        when hrv_value is null then null
+        when mirror_of = any(array_agg(provider) filter (where hrv_value is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'hrv', provider, source),
+          wearhouse_source_rank(user_id, 'hrv', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'hrv', provider, source)
+      end as hrv_rank,
+      case
+        when resting_hr_bpm is null then null
+        when mirror_of = any(array_agg(provider) filter (where resting_hr_bpm is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'resting_hr', provider, source),
+          wearhouse_source_rank(user_id, 'resting_hr', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'resting_hr', provider, source)
+      end as resting_hr_rank,
+      case
+        when steps is null then null
+        when mirror_of = any(array_agg(provider) filter (where steps is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'steps', provider, source),
+          wearhouse_source_rank(user_id, 'steps', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'steps', provider, source)
+      end as steps_rank,
+      case
+        when active_energy_kcal is null then null
+        when mirror_of = any(array_agg(provider) filter (where active_energy_kcal is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'active_energy', provider, source),
+          wearhouse_source_rank(user_id, 'active_energy', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'active_energy', provider, source)
+      end as active_energy_rank,
+      case
+        when total_energy_kcal is null then null
+        when mirror_of = any(array_agg(provider) filter (where total_energy_kcal is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'total_energy', provider, source),
+          wearhouse_source_rank(user_id, 'total_energy', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'total_energy', provider, source)
+      end as total_energy_rank,
+      case
+        when workouts_value is null then null
+        when mirror_of = any(array_agg(provider) filter (where workouts_value is not null) over same_day) then null
+        when mirror_of is not null then least(
+          wearhouse_source_rank(user_id, 'workouts', provider, source),
+          wearhouse_source_rank(user_id, 'workouts', mirror_of, null) + 1)
+        else wearhouse_source_rank(user_id, 'workouts', provider, source)
+      end as workouts_rank
+    from candidates
+    window same_day as (partition by user_id, day)
+  )
+  select
+    user_id,
+    day,
+    (array_agg(sleep_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_min,
+    (array_agg(sleep_min / 60 order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_h,
+    (array_agg(in_bed_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as in_bed_min,
+    (array_agg(deep_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as deep_min,
+    (array_agg(rem_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as rem_min,
+    (array_agg(light_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as light_min,
+    (array_agg(awake_min order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as awake_min,
+    (array_agg(sleep_efficiency_pct order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_efficiency_pct,
+    (array_agg(sleep_start_at order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_start_at,
+    (array_agg(sleep_end_at order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_end_at,
+    (array_agg(provider order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_provider,
+    (array_agg(source order by sleep_rank, sleep_min desc, provider, source) filter (where sleep_rank is not null))[1] as sleep_source,
+    (array_agg(recovery_score order by recovery_score_rank, recovery_score desc, provider, source) filter (where recovery_score_rank is not null))[1] as recovery_score,
+    (array_agg(recovery_score_kind order by recovery_score_rank, recovery_score desc, provider, source) filter (where recovery_score_rank is not null))[1] as recovery_score_kind,
+    (array_agg(provider order by recovery_score_rank, recovery_score desc, provider, source) filter (where recovery_score_rank is not null))[1] as recovery_provider,
+    (array_agg(source order by recovery_score_rank, recovery_score desc, provider, source) filter (where recovery_score_rank is not null))[1] as recovery_source,
+    (array_agg(hrv_value order by hrv_rank, hrv_value desc, provider, source) filter (where hrv_rank is not null))[1] as hrv_ms,
+    (array_agg(hrv_kind order by hrv_rank, hrv_value desc, provider, source) filter (where hrv_rank is not null))[1] as hrv_kind,
+    (array_agg(provider order by hrv_rank, hrv_value desc, provider, source) filter (where hrv_rank is not null))[1] as hrv_provider,
+    (array_agg(source order by hrv_rank, hrv_value desc, provider, source) filter (where hrv_rank is not null))[1] as hrv_source,
+    (array_agg(resting_hr_bpm order by resting_hr_rank, resting_hr_bpm desc, provider, source) filter (where resting_hr_rank is not null))[1] as resting_hr_bpm,
+    (array_agg(provider order by resting_hr_rank, resting_hr_bpm desc, provider, source) filter (where resting_hr_rank is not null))[1] as resting_hr_provider,
+    (array_agg(source order by resting_hr_rank, resting_hr_bpm desc, provider, source) filter (where resting_hr_rank is not null))[1] as resting_hr_source,
+    (array_agg(steps order by steps_rank, steps desc, provider, source) filter (where steps_rank is not null))[1] as steps,
+    (array_agg(provider order by steps_rank, steps desc, provider, source) filter (where steps_rank is not null))[1] as steps_provider,
+    (array_agg(source order by steps_rank, steps desc, provider, source) filter (where steps_rank is not null))[1] as steps_source,
+    (array_agg(active_energy_kcal order by active_energy_rank, active_energy_kcal desc, provider, source) filter (where active_energy_rank is not null))[1] as active_energy_kcal,
+    (array_agg(provider order by active_energy_rank, active_energy_kcal desc, provider, source) filter (where active_energy_rank is not null))[1] as active_energy_provider,
+    (array_agg(source order by active_energy_rank, active_energy_kcal desc, provider, source) filter (where active_energy_rank is not null))[1] as active_energy_source,
+    (array_agg(total_energy_kcal order by total_energy_rank, total_energy_kcal desc, provider, source) filter (where total_energy_rank is not null))[1] as total_energy_kcal,
+    (array_agg(provider order by total_energy_rank, total_energy_kcal desc, provider, source) filter (where total_energy_rank is not null))[1] as total_energy_provider,
+    (array_agg(source order by total_energy_rank, total_energy_kcal desc, provider, source) filter (where total_energy_rank is not null))[1] as total_energy_source,
+    (array_agg(workout_count order by workouts_rank, workouts_value desc, provider, source) filter (where workouts_rank is not null))[1] as workout_count,
+    (array_agg(workout_min order by workouts_rank, workouts_value desc, provider, source) filter (where workouts_rank is not null))[1] as workout_min,
+    (array_agg(provider order by workouts_rank, workouts_value desc, provider, source) filter (where workouts_rank is not null))[1] as workouts_provider,
+    (array_agg(source order by workouts_rank, workouts_value desc, provider, source) filter (where workouts_rank is not null))[1] as workouts_source,
+    (count(*) filter (where mirror_of is null))::int as source_count
+  from ranked
+  group by user_id, day;
+
+grant select on daily_health to wearhouse_grafana;
