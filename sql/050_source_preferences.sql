@@ -119,8 +119,8 @@ begin
 end
 $$;
 
--- The rank of a candidate source for a user's measure (lower wins; unranked sources come last).
--- A mirrored copy ranks as the provider it came from, just after that provider's own records.
+-- The rank of a candidate source for a user's measure (lower wins; unranked sources come last):
+-- 2 x rank, + 1 when only the provider-wide row (source null) matched.
 create function wearhouse_source_rank(p_user text, p_measure text, p_provider text, p_source text)
   returns integer
   language sql stable parallel safe

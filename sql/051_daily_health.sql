@@ -157,9 +157,10 @@ grant select on daily_health_by_source to wearhouse_grafana;
 
 -- One row per user and local day: each measure group from its best-ranked source that has it
 -- (wearhouse_source_rank over source_preferences), with that provider and source named next to it.
--- A mirrored copy (mirror_of) is skipped when the provider it came from has the measure that day,
--- and otherwise ranks just after that provider. Equal ranks (two Apple devices): the larger value,
--- then provider and source names, so the choice is stable.
+-- A mirrored copy (mirror_of) is skipped when the provider it came from has the measure that day;
+-- otherwise it ranks as the better of its own provider and the one it came from, just after direct
+-- sources of that rank. Equal ranks (an iPhone and a Watch): the larger value, then provider and
+-- source names, so the choice is stable.
 create view daily_health as
   with candidates as (
     select b.*,
@@ -172,66 +173,66 @@ create view daily_health as
       case
         when sleep_min is null then null
         when mirror_of = any(array_agg(provider) filter (where sleep_min is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'sleep', provider, source),
-          wearhouse_source_rank(user_id, 'sleep', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'sleep', provider, source)
+          wearhouse_source_rank(user_id, 'sleep', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'sleep', provider, source)
       end as sleep_rank,
       case
         when recovery_score is null then null
         when mirror_of = any(array_agg(provider) filter (where recovery_score is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'recovery_score', provider, source),
-          wearhouse_source_rank(user_id, 'recovery_score', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'recovery_score', provider, source)
+          wearhouse_source_rank(user_id, 'recovery_score', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'recovery_score', provider, source)
       end as recovery_score_rank,
       case
         when hrv_value is null then null
         when mirror_of = any(array_agg(provider) filter (where hrv_value is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'hrv', provider, source),
-          wearhouse_source_rank(user_id, 'hrv', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'hrv', provider, source)
+          wearhouse_source_rank(user_id, 'hrv', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'hrv', provider, source)
       end as hrv_rank,
       case
         when resting_hr_bpm is null then null
         when mirror_of = any(array_agg(provider) filter (where resting_hr_bpm is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'resting_hr', provider, source),
-          wearhouse_source_rank(user_id, 'resting_hr', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'resting_hr', provider, source)
+          wearhouse_source_rank(user_id, 'resting_hr', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'resting_hr', provider, source)
       end as resting_hr_rank,
       case
         when steps is null then null
         when mirror_of = any(array_agg(provider) filter (where steps is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'steps', provider, source),
-          wearhouse_source_rank(user_id, 'steps', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'steps', provider, source)
+          wearhouse_source_rank(user_id, 'steps', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'steps', provider, source)
       end as steps_rank,
       case
         when active_energy_kcal is null then null
         when mirror_of = any(array_agg(provider) filter (where active_energy_kcal is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'active_energy', provider, source),
-          wearhouse_source_rank(user_id, 'active_energy', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'active_energy', provider, source)
+          wearhouse_source_rank(user_id, 'active_energy', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'active_energy', provider, source)
       end as active_energy_rank,
       case
         when total_energy_kcal is null then null
         when mirror_of = any(array_agg(provider) filter (where total_energy_kcal is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'total_energy', provider, source),
-          wearhouse_source_rank(user_id, 'total_energy', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'total_energy', provider, source)
+          wearhouse_source_rank(user_id, 'total_energy', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'total_energy', provider, source)
       end as total_energy_rank,
       case
         when workouts_value is null then null
         when mirror_of = any(array_agg(provider) filter (where workouts_value is not null) over same_day) then null
-        when mirror_of is not null then least(
+        when mirror_of is not null then 2 * least(
           wearhouse_source_rank(user_id, 'workouts', provider, source),
-          wearhouse_source_rank(user_id, 'workouts', mirror_of, null) + 1)
-        else wearhouse_source_rank(user_id, 'workouts', provider, source)
+          wearhouse_source_rank(user_id, 'workouts', mirror_of, null)) + 1
+        else 2 * wearhouse_source_rank(user_id, 'workouts', provider, source)
       end as workouts_rank
     from candidates
     window same_day as (partition by user_id, day)
