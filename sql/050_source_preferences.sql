@@ -119,21 +119,6 @@ begin
 end
 $$;
 
--- The rank of a candidate source for a user's measure (lower wins; unranked sources come last):
--- 2 x rank, + 1 when only the provider-wide row (source null) matched.
-create function wearhouse_source_rank(p_user text, p_measure text, p_provider text, p_source text)
-  returns integer
-  language sql stable parallel safe
-  return coalesce(
-    (select min(p.rank * 2 + case when p.source is null then 1 else 0 end)
-     from source_preferences p
-     where p.measure = p_measure and p.provider = p_provider
-       and (p.source is null or lower(p.source) = lower(p_source))
-       and p.user_id is not distinct from (
-         case when exists (select from source_preferences u where u.user_id = p_user and u.measure = p_measure)
-           then p_user end)),
-    1000000);
-grant execute on function wearhouse_source_rank(text, text, text, text) to wearhouse_grafana;
 
 -- The same index the Apple Health views create (same name: whichever migration runs first makes it).
 create index if not exists records_apple_health_type_start

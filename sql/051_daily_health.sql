@@ -156,7 +156,7 @@ create view daily_health_by_source as
 grant select on daily_health_by_source to wearhouse_grafana;
 
 -- One row per user and local day: each measure group from its best-ranked source that has it
--- (wearhouse_source_rank over source_preferences), with that provider and source named next to it.
+-- (source_preferences), with that provider and source named next to it.
 -- A mirrored copy (mirror_of) is skipped when the provider it came from has the measure that day;
 -- otherwise it ranks as the better of its own provider and the one it came from, just after direct
 -- sources of that rank. Equal ranks (an iPhone and a Watch): the larger value, then provider and
@@ -169,73 +169,116 @@ create view daily_health as
       nullif(b.workout_count, 0) as workouts_value
     from daily_health_by_source b
   ), ranked as (
-    select candidates.*,
+    -- Each candidate's rank per measure, from one pass over the (small) preference table: the
+    -- user's rows for a measure when they have any, else the defaults; 2 x rank, + 1 when only a
+    -- provider-wide row (source null) matched, so a row naming the source wins a tie.
+    select c.*,
       case
-        when sleep_min is null then null
-        when mirror_of = any(array_agg(provider) filter (where sleep_min is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'sleep', provider, source),
-          wearhouse_source_rank(user_id, 'sleep', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'sleep', provider, source)
+        when c.sleep_min is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.sleep_min is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.sleep_own, pr.sleep_origin) + 1
+        else 2 * pr.sleep_own
       end as sleep_rank,
       case
-        when recovery_score is null then null
-        when mirror_of = any(array_agg(provider) filter (where recovery_score is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'recovery_score', provider, source),
-          wearhouse_source_rank(user_id, 'recovery_score', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'recovery_score', provider, source)
+        when c.recovery_score is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.recovery_score is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.recovery_score_own, pr.recovery_score_origin) + 1
+        else 2 * pr.recovery_score_own
       end as recovery_score_rank,
       case
-        when hrv_value is null then null
-        when mirror_of = any(array_agg(provider) filter (where hrv_value is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'hrv', provider, source),
-          wearhouse_source_rank(user_id, 'hrv', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'hrv', provider, source)
+        when c.hrv_value is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.hrv_value is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.hrv_own, pr.hrv_origin) + 1
+        else 2 * pr.hrv_own
       end as hrv_rank,
       case
-        when resting_hr_bpm is null then null
-        when mirror_of = any(array_agg(provider) filter (where resting_hr_bpm is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'resting_hr', provider, source),
-          wearhouse_source_rank(user_id, 'resting_hr', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'resting_hr', provider, source)
+        when c.resting_hr_bpm is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.resting_hr_bpm is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.resting_hr_own, pr.resting_hr_origin) + 1
+        else 2 * pr.resting_hr_own
       end as resting_hr_rank,
       case
-        when steps is null then null
-        when mirror_of = any(array_agg(provider) filter (where steps is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'steps', provider, source),
-          wearhouse_source_rank(user_id, 'steps', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'steps', provider, source)
+        when c.steps is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.steps is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.steps_own, pr.steps_origin) + 1
+        else 2 * pr.steps_own
       end as steps_rank,
       case
-        when active_energy_kcal is null then null
-        when mirror_of = any(array_agg(provider) filter (where active_energy_kcal is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'active_energy', provider, source),
-          wearhouse_source_rank(user_id, 'active_energy', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'active_energy', provider, source)
+        when c.active_energy_kcal is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.active_energy_kcal is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.active_energy_own, pr.active_energy_origin) + 1
+        else 2 * pr.active_energy_own
       end as active_energy_rank,
       case
-        when total_energy_kcal is null then null
-        when mirror_of = any(array_agg(provider) filter (where total_energy_kcal is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'total_energy', provider, source),
-          wearhouse_source_rank(user_id, 'total_energy', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'total_energy', provider, source)
+        when c.total_energy_kcal is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.total_energy_kcal is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.total_energy_own, pr.total_energy_origin) + 1
+        else 2 * pr.total_energy_own
       end as total_energy_rank,
       case
-        when workouts_value is null then null
-        when mirror_of = any(array_agg(provider) filter (where workouts_value is not null) over same_day) then null
-        when mirror_of is not null then 2 * least(
-          wearhouse_source_rank(user_id, 'workouts', provider, source),
-          wearhouse_source_rank(user_id, 'workouts', mirror_of, null)) + 1
-        else 2 * wearhouse_source_rank(user_id, 'workouts', provider, source)
+        when c.workouts_value is null then null
+        when c.mirror_of = any(array_agg(c.provider) filter (where c.workouts_value is not null) over same_day) then null
+        when c.mirror_of is not null then 2 * least(pr.workouts_own, pr.workouts_origin) + 1
+        else 2 * pr.workouts_own
       end as workouts_rank
-    from candidates
-    window same_day as (partition by user_id, day)
+    from candidates c
+    cross join lateral (
+      select
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'sleep')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'sleep' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'sleep' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as sleep_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'sleep')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'sleep' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'sleep' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as sleep_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'recovery_score')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'recovery_score' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'recovery_score' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as recovery_score_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'recovery_score')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'recovery_score' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'recovery_score' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as recovery_score_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'hrv')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'hrv' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'hrv' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as hrv_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'hrv')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'hrv' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'hrv' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as hrv_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'resting_hr')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'resting_hr' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'resting_hr' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as resting_hr_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'resting_hr')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'resting_hr' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'resting_hr' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as resting_hr_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'steps')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'steps' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'steps' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as steps_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'steps')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'steps' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'steps' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as steps_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'active_energy')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'active_energy' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'active_energy' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as active_energy_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'active_energy')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'active_energy' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'active_energy' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as active_energy_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'total_energy')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'total_energy' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'total_energy' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as total_energy_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'total_energy')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'total_energy' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'total_energy' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as total_energy_origin,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'workouts')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'workouts' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source)))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'workouts' and p.provider = c.provider and (p.source is null or lower(p.source) = lower(c.source))) end, 1000000) as workouts_own,
+        coalesce(case when bool_or(p.user_id is not null and p.measure = 'workouts')
+            then min(p.score) filter (where p.user_id is not null and p.measure = 'workouts' and p.provider = c.mirror_of and (p.source is null or false))
+            else min(p.score) filter (where p.user_id is null and p.measure = 'workouts' and p.provider = c.mirror_of and (p.source is null or false)) end, 1000000) as workouts_origin
+      from (
+        select sp.user_id, sp.measure, sp.provider, sp.source, 2 * sp.rank + (sp.source is null)::int as score
+        from source_preferences sp
+        where sp.user_id is null or sp.user_id = c.user_id
+      ) p
+    ) pr
+    window same_day as (partition by c.user_id, c.day)
   )
   select
     user_id,
