@@ -93,8 +93,9 @@ describe('schema from the SDK types', () => {
 });
 
 describe('conventions', () => {
-  it('six dashboards with unique uids, in the wearhouse tag, those on Postgres with the $user variable', () => {
+  it('seven dashboards with unique uids, in the wearhouse tag, those on Postgres with the $user variable', () => {
     expect(models.map((m) => m.model.uid).sort()).toEqual([
+      'wearhouse-compare',
       'wearhouse-overview',
       'wearhouse-pipeline',
       'wearhouse-recovery',
