@@ -3,30 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-
-interface Column {
-  name: string;
-  type: string;
-}
-
-/** The "## Views" part of the doc: "### `view`" headings, each with a "| `column` | type | …" table. */
-export function documentedViews(markdown: string): Map<string, Column[]> {
-  const start = markdown.indexOf('\n## Views');
-  if (start < 0) throw new Error('docs/sql-reference.md has no "## Views" section');
-  const views = new Map<string, Column[]>();
-  let current: Column[] | undefined;
-  for (const line of markdown.slice(start).split('\n')) {
-    const heading = /^### `(\w+)`/.exec(line);
-    if (heading?.[1]) {
-      current = [];
-      views.set(heading[1], current);
-      continue;
-    }
-    const row = /^\| `(\w+)` \| ([^|]+) \|/.exec(line);
-    if (row?.[1] && row[2] && current) current.push({ name: row[1], type: row[2].trim() });
-  }
-  return views;
-}
+import { type Column, documentedViews } from './support/sql-reference-doc.ts';
 
 let db: TestDatabase;
 let actual: Map<string, Column[]>;

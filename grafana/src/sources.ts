@@ -13,7 +13,6 @@ import { DATASOURCE, USERS } from './common.ts';
 export const SOURCE_LABEL = 'coalesce(source, provider)';
 
 /** The panel filter for $provider and $source (each value quoted, quotes doubled). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
 export const SOURCES = `provider in (\${provider:sqlstring}) and ${SOURCE_LABEL} in (\${source:sqlstring})`;
 
 export function providerVariable(): QueryVariableBuilder {
