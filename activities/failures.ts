@@ -1,4 +1,4 @@
-// Errors classified once (DESIGN.md decision 5) and turned into Temporal failures whose type is the
+// Errors classified once (docs/architecture.md decision 5) and turned into Temporal failures whose type is the
 // class, so the retry policy, the run ledger and the Temporal UI all say the same thing.
 import { ApplicationFailure } from '@temporalio/common';
 import { InvalidInputError, ProviderError } from '../providers/errors.ts';
@@ -8,14 +8,17 @@ export const FAILURE_TYPES = {
   transient: 'ProviderUnavailable',
   unauthorized: 'Unauthorized',
   reauth_required: 'ReauthRequired',
+  access_denied: 'AccessDenied',
   client_error: 'ProviderClientError',
   invalid_input: 'InvalidInput',
   database: 'DatabaseUnavailable',
+  contention: 'DatabaseContention',
   internal: 'InternalError',
 } as const;
 
 const NON_RETRYABLE = new Set<string>([
   FAILURE_TYPES.reauth_required,
+  FAILURE_TYPES.access_denied,
   FAILURE_TYPES.client_error,
   FAILURE_TYPES.invalid_input,
 ]);
@@ -48,6 +51,9 @@ export function toApplicationFailure(error: unknown, attempt = 1): ApplicationFa
   if (isDatabaseUnavailable(error)) {
     return ApplicationFailure.create({ type: FAILURE_TYPES.database, message: messageOf(error) });
   }
+  if (isContention(error)) {
+    return ApplicationFailure.create({ type: FAILURE_TYPES.contention, message: messageOf(error) });
+  }
   return ApplicationFailure.create({
     type: FAILURE_TYPES.internal,
     message: messageOf(error),
@@ -70,6 +76,17 @@ function isDatabaseUnavailable(error: unknown): boolean {
     code === '57P01' || // admin shutdown
     code === '57P03' // cannot connect now (starting up)
   );
+}
+
+/**
+ * Another transaction was in the way: a lock wait that timed out (55P03 lock_not_available), a
+ * serialization failure (40001) or a deadlock Postgres broke (40P01). The transaction was rolled back
+ * whole, so running it again is safe and usually succeeds: retried on the normal schedule, never
+ * counted as a bug.
+ */
+function isContention(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return code === '55P03' || code === '40001' || code === '40P01';
 }
 
 export function messageOf(error: unknown): string {

@@ -13,7 +13,7 @@ export interface PageFetcher {
   next(request: PageRequest): Promise<FetchedPage>;
 }
 
-/** Fetches pages for one connection, keeping its credentials between pages. */
+/** Fetches pages for one connection, with credentials current for each page. */
 export function createPageFetcher(options: {
   runtime: ProviderRuntime;
   credentials: CredentialSource;
@@ -26,10 +26,11 @@ export function createPageFetcher(options: {
   if (!fetchPage) {
     throw new ProviderError(`${name} is a push source: it has no pages to fetch`, 'invalid_input');
   }
-  let held: HeldCredentials | undefined;
 
   const fetchRaw = async (request: PageRequest) => {
-    held ??= await options.credentials.forConnection(runtime, userId, stats);
+    // Per page, not per window: a token that lives less than a window lasts is refreshed ahead of its
+    // expiry (one read of the connection row; the refresh itself is shared, activities/tokens.ts).
+    let held: HeldCredentials = await options.credentials.forConnection(runtime, userId, stats);
     try {
       return await fetchPage.call(runtime, held.credentials, request, stats);
     } catch (error) {

@@ -18,6 +18,8 @@ export interface ActivityDeps {
   cipher: TokenCipher;
   logger: ActivityLogger;
   rescoreLookbackDays?: number;
+  /** The clock planning reads "now" from; tests pin it to the sandbox's clock. */
+  now?: () => Date;
   /** Pauses the connection's sync schedule when its grant is revoked. */
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
   metrics?: ActivityMetrics;
@@ -31,13 +33,18 @@ export function createActivities(deps: ActivityDeps) {
     onRefresh: deps.metrics?.tokenRefresh,
   });
   return {
-    ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createPlanActivities({
+      sql: deps.sql,
+      rescoreLookbackDays: deps.rescoreLookbackDays,
+      now: deps.now,
+    }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,
       credentials: createCredentialSource({ sql: deps.sql, tokens }),
       logger: deps.logger,
       metrics: deps.metrics,
+      onAccessDenied: deps.onReauthRequired,
     }),
   };
 }

@@ -37,6 +37,12 @@ export function createPlanActivities(deps: PlanDeps) {
         'invalid_input',
       );
     }
+    if (row.status === 'access_denied') {
+      throw new ProviderError(
+        `access denied: the ${ref.provider} connection of ${ref.userId} is refused by the provider (${row.status_reason ?? 'no reason given'}); reconnect once the user has restored access`,
+        'access_denied',
+      );
+    }
     if (row.status !== 'active') {
       throw new ProviderError(
         `reauth required: the ${ref.provider} connection of ${ref.userId} is ${row.status}`,

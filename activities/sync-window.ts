@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ProviderError } from '../providers/errors.ts';
 import type { ProviderRuntime } from '../providers/types.ts';
+import { markConnection } from '../store/connections.ts';
 import type { Sql } from '../store/db.ts';
 import { closeWindow } from './close-window.ts';
 import { addCounts, emptyCounts, type RunCounts } from './counts.ts';
@@ -32,6 +33,8 @@ export interface SyncWindowDeps {
   credentials: CredentialSource;
   logger: ActivityLogger;
   metrics?: ActivityMetrics;
+  /** The provider refused the user's data (access_denied): pause the connection's schedule. */
+  onAccessDenied?: (provider: string, userId: string, reason: string) => Promise<void>;
 }
 
 export function createSyncWindow(deps: SyncWindowDeps) {
@@ -101,6 +104,13 @@ export function createSyncWindow(deps: SyncWindowDeps) {
       log.info({ ...ledger.attempt }, 'window stored');
       return { kind, ...progress.counts };
     } catch (error) {
+      if (error instanceof ProviderError && error.errorClass === 'access_denied') {
+        // Not a revocation (the tokens stay), but no retry helps until the user acts: say why, and stop.
+        await markConnection(deps.sql, input.provider, input.userId, 'access_denied', error.message).catch(
+          (markError: unknown) => log.warn({ err: messageOf(markError) }, 'could not mark the connection'),
+        );
+        await deps.onAccessDenied?.(input.provider, input.userId, error.message);
+      }
       const failure = toApplicationFailure(error, info.attempt);
       ledger.count(meter.take());
       await ledger.failed(failure.type ?? 'InternalError', error, log);

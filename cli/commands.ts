@@ -8,14 +8,16 @@ import type { Config } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
-import { InvalidInputError } from '../workflows/inputs.ts';
+import { InvalidInputError, parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
 import { connectCommand } from './connect.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
+import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
 import { followBackfill } from './follow.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
-import { startBackfill, startSync } from './operations.ts';
+import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
 import { printStatus } from './status.ts';
+import { temporalPathLine } from './temporal.ts';
 
 export interface CommandInput {
   config: Config;
@@ -48,6 +50,7 @@ const dev: Command = async ({ config }) => {
   Temporal     ${stack.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})
   Temporal UI  ${stack.temporalUiUrl ?? '(external server)'}
   Metrics      http://127.0.0.1:${config.METRICS_PORT}/metrics
+  Temporal CLI npx wearhouse temporal …, or: ${await temporalPathLine()}
 Ctrl-C stops everything.`);
   await untilSignal(async () => {
     await worker.shutdown();
@@ -106,27 +109,41 @@ const backfill: Command = async ({ config, values }) => {
     to: required(values, 'to'),
     ...(typeof values.kinds === 'string' ? { kinds: values.kinds.split(',').map((k) => k.trim()) } : {}),
   };
+  parseBackfillInput(input);
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
   try {
+    await assertConnectionReady(clients.sql, input.provider, input.userId);
+    const joined = await isRunning(clients.client, backfillWorkflowId(input.provider, input.userId));
     const handle = await startBackfill(clients.client, config, input);
-    say(`started ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-    if (values.follow) await followBackfill(handle);
+    say(
+      joined
+        ? `added ${input.from} → ${input.to} to the running ${handle.workflowId} (run ${handle.signaledRunId})`
+        : `started ${handle.workflowId} (run ${handle.signaledRunId})`,
+    );
+    if (values.follow) {
+      const budget = config[`${input.provider.toUpperCase()}_REQUESTS_PER_MINUTE` as keyof Config];
+      const requestsPerMinute = typeof budget === 'number' ? budget : undefined;
+      await followBackfill(handle, { requestsPerMinute }).catch((error: unknown) => {
+        throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
+      });
+    }
   } finally {
     await clients.close();
   }
 };
 
 const sync: Command = async ({ config, values }) => {
+  const input = parseSyncInput({ userId: required(values, 'user'), provider: required(values, 'provider') });
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
   try {
-    const handle = await startSync(clients.client, config, {
-      userId: required(values, 'user'),
-      provider: required(values, 'provider'),
-    });
+    await assertConnectionReady(clients.sql, input.provider, input.userId);
+    const handle = await startSync(clients.client, config, input);
     say(`started ${handle.workflowId}`);
-    const result = await handle.result();
+    const result = await handle.result().catch((error: unknown) => {
+      throw explainWorkflowFailure(error, { workflowId: handle.workflowId, ...input });
+    });
     say(JSON.stringify(result, null, 2));
   } finally {
     await clients.close();

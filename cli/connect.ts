@@ -1,8 +1,8 @@
 // `wearhouse connect <provider> --user U …`, the same for every provider, by its auth kind:
 //   oauth    tokens given (--access-token/--refresh-token/--expires-in) or the browser login, from
 //            the provider's descriptor (scopes, PKCE) and runtime (authorize URL, client, code exchange);
-//   api_key  the user's id at the provider (--external-user-id, or the provider's own flag such as
-//            --junction-user-id), checked with the provider before it is stored;
+//   api_key  the user's id at the provider (--external-user-id, or the flag the provider's descriptor
+//            names, externalUserIdFlag), checked with the provider before it is stored;
 //   none     nothing but the user.
 import { descriptorOf, providerCatalog } from '../providers/catalog.ts';
 import { InvalidInputError } from '../providers/errors.ts';

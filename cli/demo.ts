@@ -13,6 +13,7 @@ import { cipherFor, openClients, removeStackFile, writeStackFile } from './conte
 import { progressLine } from './follow.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { connectUser } from './operations.ts';
+import { temporalPathLine } from './temporal.ts';
 
 /** Sandboxes grant the demo a larger budget than the real apps' so a year takes about a minute. */
 const DEMO_REQUESTS_PER_MINUTE = 1200;
@@ -100,6 +101,8 @@ Look around:
   Postgres      psql '${stack.databaseUrl}'
   Try           select day, recovery_pct, hrv_ms, sleep_h, day_strain from daily_summary where user_id = '${firstUser}' order by day desc limit 7;
   Status        npx wearhouse status
+  Temporal CLI  npx wearhouse temporal workflow list   (or put it on PATH for the README's recipes:)
+                ${await temporalPathLine()}
 The worker and the sync schedules keep running; Ctrl-C stops everything.`);
   } catch (error) {
     await shutdown();

@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from '../worker/config.ts';
 import { InvalidInputError } from '../workflows/inputs.ts';
 import { commands } from './commands.ts';
 import { externalUserIdFlags } from './connect.ts';
+import { CliError } from './explain.ts';
+import { runTemporalCli } from './temporal.ts';
 
 const usage = `wearhouse — durable, observable ETL for wearable data
 
@@ -20,6 +22,7 @@ Usage: wearhouse <command> [options]
   status [--user U] [--json]
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
+  temporal <args…>             the Temporal CLI (installed into .tools/ if missing), against the dev stack
 `;
 
 export const options = {
@@ -43,6 +46,11 @@ export const options = {
 
 export async function main(argv: string[]): Promise<void> {
   try {
+    // Everything after `temporal` belongs to the Temporal CLI: no parsing of ours.
+    if (argv[0] === 'temporal') {
+      process.exitCode = await runTemporalCli(loadConfig(), argv.slice(1));
+      return;
+    }
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     const [name, ...rest] = positionals;
     if (!name || values.help) {
@@ -55,7 +63,13 @@ export async function main(argv: string[]): Promise<void> {
     await command({ config, values, args: rest });
   } catch (error) {
     process.exitCode = 1;
-    if (error instanceof ConfigError || error instanceof InvalidInputError || error instanceof UsageError) {
+    if (error instanceof CliError) {
+      process.stderr.write(`wearhouse: ${error.message}\n  hint: ${error.hint}\n`);
+    } else if (error instanceof InvalidInputError) {
+      process.stderr.write(
+        `wearhouse: ${error.message}\n  hint: wearhouse --help shows every command and its options\n`,
+      );
+    } else if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`wearhouse: ${error.message}\n`);
     } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wearhouse: ${error.message}\n\n${usage}`);

@@ -31,10 +31,14 @@ export class OAuthError extends Error {}
 
 const base64url = (bytes: Buffer) => bytes.toString('base64url');
 
+/**
+ * Constant time whatever the inputs: both sides are hashed first, so timingSafeEqual always compares
+ * 32 bytes and a length mismatch takes no shortcut that would leak the secret's length.
+ */
 export function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right);
 }
 
 export async function runOAuthFlow(options: OAuthFlowOptions): Promise<OAuthTokens> {

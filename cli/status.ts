@@ -1,6 +1,8 @@
 // `wearhouse status`: connections, last success, lag, coverage, recent errors and each kind's
 // freshness — as a table or JSON.
+import { providerCatalog } from '../providers/catalog.ts';
 import type { Sql } from '../store/db.ts';
+import { CliError } from './explain.ts';
 
 /** One kind of one connection, from the pipeline_freshness view. */
 export interface KindFreshness {
@@ -77,8 +79,25 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
+  if (rows.length === 0 && options.userId !== undefined) {
+    // A typo more often than not: say whose connections there are.
+    const users = await sql<{ user_id: string }[]>`
+      select distinct user_id from connections order by user_id limit 50`;
+    throw new CliError(
+      `"${options.userId}" has no connections (${
+        users.length
+          ? `users with connections: ${users.map((u) => u.user_id).join(', ')}`
+          : 'no user has any yet'
+      })`,
+      users.length
+        ? '`wearhouse status` lists every connection'
+        : `connect one: wearhouse connect whoop --user ${options.userId}`,
+    );
+  }
   if (rows.length === 0) {
-    process.stdout.write('no connections yet: `wearhouse connect whoop --user <id> …`\n');
+    process.stdout.write(
+      `no connections yet: \`wearhouse connect <provider> --user <id> …\` (providers: ${Object.keys(providerCatalog).join(', ')})\n`,
+    );
     return;
   }
   const table = rows.map((r) => ({

@@ -1,10 +1,12 @@
 // What workflows may know about providers: every provider's descriptor, as plain data (no I/O), so
 // workflow code can validate inputs and plan windows deterministically. Adding a provider adds one
 // line here and one in providers/modules.ts (docs/adding-a-provider.md).
+
+import { ouraDescriptor } from './oura/descriptor.ts';
 import type { ProviderDescriptor } from './types.ts';
 import { whoopDescriptor } from './whoop/descriptor.ts';
 
-const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor];
+const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor, ouraDescriptor];
 
 export const providerCatalog: Readonly<Record<string, ProviderDescriptor>> = Object.freeze(
   Object.fromEntries(descriptors.map((descriptor) => [descriptor.name, descriptor])),

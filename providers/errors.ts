@@ -1,4 +1,4 @@
-// Provider failures classified once (DESIGN.md decision 5). Activities turn these into Temporal
+// Provider failures classified once (docs/architecture.md decision 5). Activities turn these into Temporal
 // ApplicationFailures: the class name becomes the failure type, so retry policy and ledgers agree.
 
 export type ErrorClass =
@@ -6,6 +6,12 @@ export type ErrorClass =
   | 'transient'
   | 'unauthorized'
   | 'reauth_required'
+  /**
+   * The provider refuses this user's data though the grant is valid (Oura 403: the user's membership
+   * expired, or a data type not consented): not a revocation, and retrying will not help until the
+   * user acts. The connection is marked with the reason.
+   */
+  | 'access_denied'
   | 'client_error'
   | 'invalid_input';
 

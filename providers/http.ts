@@ -1,6 +1,6 @@
 // One provider HTTP request: budget first, then ky with no retries (retries belong to Temporal), the
 // provider's rate-limit headers fed back to the budget, and every failure classified once into a
-// ProviderError (DESIGN.md decision 5). Messages and logs name the endpoint and status only: no URLs
+// ProviderError (docs/architecture.md decision 5). Messages and logs name the endpoint and status only: no URLs
 // with queries, no headers, no bodies, so tokens and secrets can never leak through them.
 import ky, { isTimeoutError } from 'ky';
 import { ProviderError } from './errors.ts';
@@ -9,9 +9,16 @@ import type { ProviderLogger, RequestEvent, RequestStats } from './types.ts';
 
 export type { ProviderLogger, RequestEvent };
 
+/**
+ * How a provider's X-RateLimit-Reset reads: WHOOP sends seconds from now, Oura a Unix epoch (seconds).
+ * Each client says which, rather than the value's size deciding.
+ */
+export type RateLimitReset = 'delta-seconds' | 'unix-epoch';
+
 export interface HttpContext {
   /** Provider name for messages, e.g. 'WHOOP'. */
   provider: string;
+  rateLimitReset: RateLimitReset;
   budget: RateBudget;
   timeoutMs: number;
   logger?: ProviderLogger;
@@ -26,6 +33,8 @@ export interface FailedResponse {
   json: unknown;
   /** "WHOOP GET /v2/cycle", for messages. */
   label: string;
+  /** The rate-limit headers, read the provider's way. */
+  rateLimit: RateLimitObservation;
 }
 
 export interface HttpRequest {
@@ -75,7 +84,7 @@ export async function requestJson(
     finish(0);
     throw transportError(label, error, ctx.timeoutMs);
   }
-  const observation = readRateLimitHeaders(response.headers);
+  const observation = readRateLimitHeaders(response.headers, ctx.rateLimitReset);
   if (observation.remaining !== undefined || observation.resetSeconds !== undefined) {
     ctx.budget.observe(observation);
   }
@@ -97,6 +106,7 @@ export async function requestJson(
       headers: response.headers,
       json: tryParse(text),
       label,
+      rateLimit: observation,
     };
     const error = request.classify?.(failed) ?? classifyStatus(failed);
     if (error.errorClass === 'rate_limited') {
@@ -121,17 +131,22 @@ export async function requestJson(
 }
 
 /** The classification every data endpoint shares. */
-export function classifyStatus({ status, headers, label }: FailedResponse): ProviderError {
+export function classifyStatus({ status, headers, label, rateLimit }: FailedResponse): ProviderError {
   if (status === 429) {
     return new ProviderError(
       `${label}: HTTP 429 rate limited`,
       'rate_limited',
       status,
-      retryAfterMs(headers) ?? DEFAULT_RETRY_AFTER_MS,
+      retryAfterMs(headers, rateLimit) ?? DEFAULT_RETRY_AFTER_MS,
     );
   }
   if (status >= 500 || status === 408) {
-    return new ProviderError(`${label}: HTTP ${status}`, 'transient', status, retryAfterMs(headers));
+    return new ProviderError(
+      `${label}: HTTP ${status}`,
+      'transient',
+      status,
+      retryAfterMs(headers, rateLimit),
+    );
   }
   if (status === 401) {
     return new ProviderError(`${label}: HTTP 401, access token rejected`, 'unauthorized', status);
@@ -139,27 +154,39 @@ export function classifyStatus({ status, headers, label }: FailedResponse): Prov
   return new ProviderError(`${label}: HTTP ${status}`, 'client_error', status);
 }
 
-/** How long the provider asked us to wait: Retry-After (seconds or HTTP date), else the window reset. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+/**
+ * How long the provider asked us to wait: Retry-After (seconds or HTTP date), else the window reset
+ * (from the rate-limit headers as the provider's reader read them).
+ */
+export function retryAfterMs(
+  headers: Headers,
+  rateLimit: RateLimitObservation,
+  now = Date.now(),
+): number | undefined {
   const retryAfter = headers.get('retry-after')?.trim();
   if (retryAfter) {
     if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
     const at = Date.parse(retryAfter);
     if (!Number.isNaN(at)) return Math.max(0, at - now);
   }
-  const reset = readRateLimitHeaders(headers, now).resetSeconds;
+  const reset = rateLimit.resetSeconds;
   return reset === undefined ? undefined : Math.round(reset * 1000);
 }
 
 /**
  * X-RateLimit-Remaining / X-RateLimit-Reset (or the IETF draft's unprefixed names). Lists such as
- * "98, 9876" keep the first value, which is the current window's. A reset that looks like an epoch
- * timestamp rather than a number of seconds is turned into seconds from now.
+ * "98, 9876" keep the first value, which is the current window's. The reset is read as the provider
+ * documents it: seconds from now ('delta-seconds', WHOOP) or the Unix epoch second the window resets
+ * at ('unix-epoch', Oura), turned into seconds from now.
  */
-export function readRateLimitHeaders(headers: Headers, now = Date.now()): RateLimitObservation {
+export function readRateLimitHeaders(
+  headers: Headers,
+  reset: RateLimitReset,
+  now = Date.now(),
+): RateLimitObservation {
   const remaining = firstNumber(headers.get('x-ratelimit-remaining') ?? headers.get('ratelimit-remaining'));
   let resetSeconds = firstNumber(headers.get('x-ratelimit-reset') ?? headers.get('ratelimit-reset'));
-  if (resetSeconds !== undefined && resetSeconds > 1_000_000_000) {
+  if (resetSeconds !== undefined && reset === 'unix-epoch') {
     resetSeconds = Math.max(0, resetSeconds - now / 1000);
   }
   return { remaining, resetSeconds };

@@ -2,10 +2,11 @@
 // their runtimes (providers/registry.ts), the config merges their environments (worker/config.ts),
 // the CLI finds their logins and sandboxes here. Adding a provider adds one line (docs/adding-a-provider.md).
 import type { z } from 'zod';
+import { provider as oura } from './oura/index.ts';
 import type { ProviderModule } from './types.ts';
 import { provider as whoop } from './whoop/index.ts';
 
-export const providerModules = [whoop] as const satisfies readonly ProviderModule[];
+export const providerModules = [whoop, oura] as const satisfies readonly ProviderModule[];
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
   ? I

@@ -83,6 +83,12 @@ export interface SharedBudgetOptions {
    * Default max(2·T, 250 ms).
    */
   horizonMs?: number;
+  /**
+   * The provider's daily allowance for the app (from configuration, e.g. <PROVIDER>_REQUESTS_PER_DAY):
+   * counted per UTC day across every worker; once spent, callers wait for the next UTC day rather
+   * than learning it from 429s. Unset: no daily count (headers and 429s still slow us down).
+   */
+  requestsPerDay?: number;
   logger?: BudgetLogger;
 }
 
@@ -124,9 +130,52 @@ export function createSharedBudget(
     return ready;
   };
 
+  const { requestsPerDay } = options;
+  if (requestsPerDay !== undefined && !(Number.isInteger(requestsPerDay) && requestsPerDay > 0)) {
+    throw new RangeError(`requestsPerDay must be a positive integer, got ${requestsPerDay}`);
+  }
+  let prunedDays = false;
+
+  // Counts one request against today's (UTC, database clock) allowance; when it is spent, waits for
+  // the next day and counts again. One atomic upsert: the increment only happens below the limit.
+  const claimDay = async (): Promise<void> => {
+    if (requestsPerDay === undefined) return;
+    if (!prunedDays) {
+      prunedDays = true;
+      await sql`delete from rate_budget_daily where provider = ${provider} and day < current_date - 7`;
+    }
+    for (;;) {
+      const [row] = await sql<{ granted: boolean; next_day_ms: number }[]>`
+        with d as (
+          select clock_timestamp() as now, (clock_timestamp() at time zone 'UTC')::date as day
+        ),
+        counted as (
+          insert into rate_budget_daily as b (provider, day, requests)
+          select ${provider}, d.day, 1 from d
+          on conflict (provider, day) do update set requests = b.requests + 1
+            where b.requests < ${requestsPerDay}
+          returning b.requests
+        )
+        select exists (select 1 from counted) as granted,
+               (extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now) * 1000)::float8
+                 as next_day_ms
+          from d`;
+      if (row?.granted) return;
+      const waitMs = Math.max(1_000, row?.next_day_ms ?? 60_000);
+      pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
+      options.logger?.warn(
+        { provider, requestsPerDay, waitMs: Math.round(waitMs) },
+        'rate budget: the daily request budget is spent; waiting for the next UTC day',
+      );
+      // Unref'd: a process shutting down does not wait for tomorrow.
+      await sleep(waitMs, undefined, { ref: false });
+    }
+  };
+
   // Resolves with how long to wait for the claimed slot (ms).
   const claim = async (): Promise<number> => {
     await ensureRow();
+    await claimDay();
     for (;;) {
       const [row] = await sql<{ wait_ms: number | null; ahead_ms: number | null }[]>`
         with c as (select clock_timestamp() as now),

@@ -41,6 +41,12 @@ export interface ProviderDescriptor {
   readonly windowDays: number;
   /** Per-kind window lengths where the API caps a request's span. */
   readonly windowDaysByKind?: Readonly<Record<string, number>>;
+  /**
+   * Kinds the provider filters by the record's day instead of its start instant (Oura: `day` in
+   * [start_date, end_date)). A window then covers the days it touches (providers/day-range.ts), and
+   * what vanished from it is looked for by local_day, not start_at.
+   */
+  readonly dayFilteredKinds?: readonly string[];
   /** Records newer than this may still change: their windows are never final; incremental re-reads this far. */
   readonly rescoreLookbackDays: number;
   /** Prefix of the provider's environment variables: 'WHOOP' → WHOOP_REQUESTS_PER_MINUTE. */
@@ -238,6 +244,3 @@ export interface TokenRefresher {
   readonly name: string;
   refreshTokens(refreshToken: string, stats: RequestStats): Promise<TokenSet>;
 }
-
-/** @deprecated The pre-runtime name of TokenRefresher, kept for activities/tokens.ts. */
-export type ProviderApi = TokenRefresher;

@@ -4,7 +4,7 @@ import type { TokenSet } from '../providers/types.ts';
 import type { TokenCipher } from './crypto.ts';
 import type { Sql, Queryable as Tx } from './db.ts';
 
-export type ConnectionStatus = 'active' | 'reauth_required' | 'disconnected';
+export type ConnectionStatus = 'active' | 'reauth_required' | 'access_denied' | 'disconnected';
 
 export interface ConnectionRow {
   provider: string;
@@ -15,12 +15,22 @@ export interface ConnectionRow {
   refresh_token_enc: string | null;
   access_expires_at: Date | null;
   token_version: number;
+  last_refreshed_at: Date | null;
+  /** When the current access token was issued (sql/008); null on rows older than that migration. */
+  access_issued_at: Date | null;
+  refresh_lease_owner: string | null;
+  refresh_lease_until: Date | null;
+  /** A refresh request went unanswered since the last good one (a lost rotation is possible). */
+  refresh_uncertain_at: Date | null;
   /** The user's id at the provider (API-key providers pull by it; webhooks name users by it). */
   external_user_id: string | null;
   created_at: Date;
 }
 
-const context = (provider: string, userId: string, field: string) => `${provider}:${userId}:${field}`;
+/** The additional authenticated data binding a token ciphertext to its row and column. */
+export const tokenContext = (provider: string, userId: string, field: string) =>
+  `${provider}:${userId}:${field}`;
+const context = tokenContext;
 
 export async function ensureUser(sql: Tx, userId: string): Promise<void> {
   await sql`insert into users (id) values (${userId}) on conflict do nothing`;
@@ -39,13 +49,14 @@ export async function saveTokens(
   const refresh = cipher.encrypt(tokens.refreshToken, context(provider, userId, 'refresh'));
   await sql`
     insert into connections (provider, user_id, status, access_token_enc, refresh_token_enc, access_expires_at,
-                             last_refreshed_at)
-    values (${provider}, ${userId}, 'active', ${access}, ${refresh}, ${tokens.expiresAt},
+                             access_issued_at, last_refreshed_at)
+    values (${provider}, ${userId}, 'active', ${access}, ${refresh}, ${tokens.expiresAt}, now(),
             ${options.refreshed ? new Date() : null})
     on conflict (provider, user_id) do update set
       status = 'active', status_reason = null, access_token_enc = excluded.access_token_enc,
       refresh_token_enc = excluded.refresh_token_enc, access_expires_at = excluded.access_expires_at,
-      token_version = connections.token_version + 1,
+      access_issued_at = excluded.access_issued_at, token_version = connections.token_version + 1,
+      refresh_lease_owner = null, refresh_lease_until = null, refresh_uncertain_at = null,
       last_refreshed_at = coalesce(excluded.last_refreshed_at, connections.last_refreshed_at), updated_at = now()`;
 }
 

@@ -1,4 +1,4 @@
-// The coverage ledger (DESIGN.md decision 1) and sync watermarks. A backfill asks which parts of
+// The coverage ledger (docs/architecture.md decision 1) and sync watermarks. A backfill asks which parts of
 // its range are not yet covered by final spans, and fetches only those.
 import type { Sql, Queryable as Tx } from './db.ts';
 

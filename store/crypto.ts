@@ -11,6 +11,9 @@ export interface TokenCipher {
   keyIdOf(ciphertext: string): string;
 }
 
+/** GCM's full 128-bit tag: written by encrypt, and the only length decrypt accepts. */
+const AUTH_TAG_BYTES = 16;
+
 interface Key {
   id: string;
   bytes: Buffer;
@@ -39,9 +42,20 @@ export function generateKeySpec(id = `k${Date.now().toString(36)}`): string {
 export function createTokenCipher(currentKeySpec: string, oldKeySpecs: string[] | string = []): TokenCipher {
   if (typeof oldKeySpecs === 'string') oldKeySpecs = oldKeySpecs.split(',');
   const current = parseKey(currentKeySpec);
-  const keys = new Map<string, Key>(
-    [current, ...oldKeySpecs.filter(Boolean).map(parseKey)].map((k) => [k.id, k]),
-  );
+  const keys = new Map<string, Key>([[current.id, current]]);
+  for (const old of oldKeySpecs.filter((spec) => spec.trim() !== '').map(parseKey)) {
+    const known = keys.get(old.id);
+    if (known && !known.bytes.equals(old.bytes)) {
+      // Letting it win would make every token under the real key undecryptable; letting it lose
+      // would silently ignore configuration. Either way the operator must fix the ids.
+      throw new Error(
+        `TOKEN_ENCRYPTION_OLD_KEYS holds a different key with the id "${old.id}" of ${
+          known === current ? 'TOKEN_ENCRYPTION_KEY' : 'another old key'
+        }: every key needs its own id`,
+      );
+    }
+    if (!known) keys.set(old.id, old);
+  }
   return {
     currentKeyId: current.id,
     encrypt(plaintext, context) {
@@ -63,9 +77,14 @@ export function createTokenCipher(currentKeySpec: string, oldKeySpecs: string[] 
         throw new Error('not a wearhouse ciphertext');
       const key = keys.get(keyId);
       if (!key) throw new Error(`token was encrypted with key "${keyId}", which is not configured`);
-      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64'));
+      const authTag = Buffer.from(tag, 'base64');
+      // GCM accepts tags down to 4 bytes unless told otherwise; a short tag is far easier to forge.
+      if (authTag.length !== AUTH_TAG_BYTES) throw new Error('not a wearhouse ciphertext (bad tag length)');
+      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64'), {
+        authTagLength: AUTH_TAG_BYTES,
+      });
       decipher.setAAD(Buffer.from(context));
-      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
     },
     keyIdOf(ciphertext) {

@@ -34,8 +34,11 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<MigrationR
     const text = await readFile(join(dir, file), 'utf8');
     const checksum = createHash('sha256').update(text).digest('hex');
     const applied = await sql.begin(async (tx) => {
-      // Serialise concurrent migrators (two workers starting at once) on one advisory lock.
-      await tx`select pg_advisory_xact_lock(hashtext('wearhouse:migrate'))`;
+      // Serialise concurrent migrators (two workers starting at once) on a lock of the ledger table
+      // itself (SHARE ROW EXCLUSIVE conflicts with itself, not with readers). Not an advisory lock:
+      // any role can take one of those, so the Grafana role could block every migration; this table
+      // grants it nothing, and Postgres checks the privilege before queueing for the lock.
+      await tx`lock table schema_migrations in share row exclusive mode`;
       const [existing] = await tx<
         { checksum: string }[]
       >`select checksum from schema_migrations where name = ${file}`;

@@ -1,4 +1,4 @@
-// Idempotent upserts that count (DESIGN.md decision 3): a page is written in one statement; a row
+// Idempotent upserts that count (docs/architecture.md decision 3): a page is written in one statement; a row
 // is only rewritten when its payload changed, and the result says inserted / updated / unchanged.
 import { createHash } from 'node:crypto';
 import type { MappedRecord, QuarantinedRecord } from '../providers/types.ts';
@@ -90,17 +90,28 @@ async function adoptOrphans(sql: Tx, provider: string, userId: string, parents: 
 
 /**
  * Soft-deletes records of a fully re-fetched span that the provider no longer returned. The span
- * rule mirrors the provider's collection filter: start in [start, end).
+ * rule mirrors the provider's collection filter: start in [start, end), or, for providers that filter
+ * by day (`days`), local_day in [startDay, endDay).
  */
 export async function softDeleteUnseen(
   sql: Tx,
-  span: { provider: string; userId: string; kind: string; start: Date; end: Date },
+  span: {
+    provider: string;
+    userId: string;
+    kind: string;
+    start: Date;
+    end: Date;
+    days?: { startDay: string; endDay: string };
+  },
   seenSourceIds: string[],
 ): Promise<number> {
+  const inSpan = span.days
+    ? sql`local_day >= ${span.days.startDay}::date and local_day < ${span.days.endDay}::date`
+    : sql`start_at >= ${span.start} and start_at < ${span.end}`;
   const result = await sql`
     update records set deleted_at = now(), last_changed_at = now()
     where provider = ${span.provider} and user_id = ${span.userId} and kind = ${span.kind}
-      and start_at >= ${span.start} and start_at < ${span.end} and deleted_at is null
+      and ${inSpan} and deleted_at is null
       and not (source_id = any(${seenSourceIds}::text[]))`;
   return result.count;
 }

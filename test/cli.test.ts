@@ -2,7 +2,7 @@
 // the sandbox: connect with tokens, backfill --follow with its progress bar, sync, and clear errors.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { scheduleId } from '../worker/schedules.ts';
 import { freePort } from '../worker/stack/processes.ts';
 import { day, iso, startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
@@ -46,10 +46,9 @@ describe('wearhouse CLI', () => {
       'whoop',
       '--user',
       'jack',
-      '--access-token',
-      tokens.accessToken,
-      '--refresh-token',
-      tokens.refreshToken,
+      // `=` form: a token may begin with '-', which would read as an option.
+      `--access-token=${tokens.accessToken}`,
+      `--refresh-token=${tokens.refreshToken}`,
       '--expires-in',
       String(tokens.expiresIn),
       '--no-backfill',
@@ -114,7 +113,11 @@ describe('wearhouse CLI', () => {
       iso(day(-40)),
       '--follow',
     );
-    expect(stdout).toMatch(/started backfill:whoop:jack/);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^started backfill:whoop:jack/);
+    // The first frame is the truth before the windows are known; no bar claims 0/0.
+    expect(lines[1]).toBe('planning…');
+    expect(stdout).not.toMatch(/ 0\/0 windows/);
     expect(stdout).toMatch(/\[#+-*\] \d+\/\d+ windows · \d+ records · \d+ API calls/);
     const summary = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(summary.windowsDone).toBe(summary.windowsTotal);
@@ -128,11 +131,87 @@ describe('wearhouse CLI', () => {
     expect(inserted).toBe(stored?.n);
   });
 
+  it('backfill --follow of a covered range says it is already covered', async () => {
+    const { stdout } = await cli(
+      'backfill',
+      '--user',
+      'jack',
+      '--provider',
+      'whoop',
+      '--from',
+      iso(day(-100)),
+      '--to',
+      iso(day(-60)),
+      '--follow',
+    );
+    expect(stdout).toContain(`already covered: nothing to fetch (${iso(day(-100))} → ${iso(day(-60))})`);
+  });
+
   it('sync runs an incremental sync and prints its result', async () => {
     const { stdout } = await cli('sync', '--user', 'jack', '--provider', 'whoop');
     expect(stdout).toMatch(/started sync:whoop:jack:manual-/);
     const result = JSON.parse(stdout.slice(stdout.indexOf('{')));
     expect(Object.keys(result.byKind).sort()).toEqual(['cycle', 'recovery', 'sleep', 'workout']);
+  });
+
+  it('backfill and sync check the connection before starting anything, and say who is connected', async () => {
+    for (const command of ['backfill', 'sync']) {
+      const range = command === 'backfill' ? ['--from', iso(day(-10)), '--to', iso(day(-1))] : [];
+      const error = await failing(command, '--user', 'nobody', '--provider', 'whoop', ...range);
+      expect(error.code).toBe(1);
+      const [message, hint] = error.stderr.trim().split('\n');
+      expect(message).toMatch(
+        /^wearhouse: "nobody" has no whoop connection \(users with a whoop connection: .*jack/,
+      );
+      expect(hint).toBe('  hint: connect it first: wearhouse connect whoop --user nobody');
+    }
+    const started = await stack.temporal.client.workflow
+      .list({ query: `WearhouseUser = "nobody"` })
+      [Symbol.asyncIterator]()
+      .next();
+    expect(started.done).toBe(true);
+  });
+
+  it('refuses a connection that needs a new login, saying so', async () => {
+    await stack.connectUser('lee');
+    await stack.db.sql`update connections set status = 'reauth_required', status_reason = 'refresh rejected'
+                       where user_id = 'lee'`;
+    const error = await failing('sync', '--user', 'lee', '--provider', 'whoop');
+    const [message, hint] = error.stderr.trim().split('\n');
+    expect(message).toBe('wearhouse: the whoop connection of lee is reauth_required: refresh rejected');
+    expect(hint).toMatch(/wearhouse connect whoop --user lee$/);
+  });
+
+  it('a workflow that fails reports its own failure message and a hint, not "Workflow execution failed"', async () => {
+    await stack.connectUser('mia');
+    // WHOOP revokes the grant after the check passed: the sync's token refresh is rejected.
+    stack.sandbox.control.revokeUser('mia');
+    await stack.db.sql`update connections set access_expires_at = now() where user_id = 'mia'`;
+    const error = await failing('sync', '--user', 'mia', '--provider', 'whoop');
+    expect(error.code).toBe(1);
+    const [message, hint] = error.stderr.trim().split('\n');
+    expect(message).toMatch(/^wearhouse: sync:whoop:mia:manual-\d+ failed \(ReauthRequired\): \S/);
+    expect(message).not.toMatch(/Workflow execution failed/);
+    expect(hint).toMatch(/log in again: wearhouse connect whoop --user mia$/);
+    // The worker's log says the same, with the failure's class and type rather than `"error":{}`.
+    // (The SDK writes these lines once the failure is reported, which may be just after the CLI hears.)
+    const logged = (msg: string) =>
+      vi.waitFor(() => {
+        const line = stack.temporal.logLines
+          .map((text) => JSON.parse(text))
+          .find((l) => l.msg === msg && String(l.workflowId).startsWith('sync:whoop:mia:'));
+        expect(line, msg).toBeDefined();
+        return line;
+      });
+    expect((await logged('workflow failed')).error).toMatchObject({
+      class: 'ActivityFailure',
+      cause: { class: 'ApplicationFailure', type: 'ReauthRequired', message: expect.stringMatching(/\S/) },
+    });
+    expect((await logged('Activity failed')).error).toMatchObject({
+      class: 'ApplicationFailure',
+      type: 'ReauthRequired',
+      message: expect.stringMatching(/\S/),
+    });
   });
 
   it.each([

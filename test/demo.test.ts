@@ -1,6 +1,7 @@
 // `npm run demo`, the main job, as a user runs it: embedded stack + sandbox, three users connected
 // and a year of each backfilled, stored counts printed; then Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ describe('npm run demo', () => {
         METRICS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so Ctrl-C can be sent as a terminal sends it: to the whole group.
+      detached: true,
     });
     let output = '';
     child.stdout.on('data', (chunk) => {
@@ -54,7 +57,17 @@ describe('npm run demo', () => {
       }
     }
     expect(output).toMatch(/Temporal UI +http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows/);
-    child.kill('SIGINT');
+    // A ready line for the README's `temporal …` recipes, naming a directory that holds the CLI.
+    const pathLine = output.match(/^ +(export PATH="([^"]+):\$PATH")$/m);
+    expect(pathLine?.[1]).toBeDefined();
+    expect(existsSync(join(pathLine?.[2] ?? '', 'temporal'))).toBe(true);
+    const beforeStop = output.length;
+    // Ctrl-C as a terminal sends it: to the whole process group (the demo and what it spawned).
+    process.kill(-(child.pid as number), 'SIGINT');
     expect(await exited).toBe(0);
+    // A clean stop: the worker drains before the Temporal server goes, and says nothing alarming.
+    const stopping = output.slice(beforeStop);
+    expect(stopping).not.toMatch(/Failed to poll for task/);
+    expect(stopping).not.toMatch(/"level":(40|50)/);
   }, 240_000);
 });

@@ -1,6 +1,12 @@
-// The generated dashboards: committed JSON is fresh, valid against the schema derived from the
-// Grafana Foundation SDK's types, and every panel follows the project's conventions.
-import { readdir, readFile } from 'node:fs/promises';
+// The generated dashboards: the committed JSON (what Grafana provisions) is what `npm run dashboards`
+// writes, valid against the schema derived from the Grafana Foundation SDK's types, and every panel
+// follows the project's conventions.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collectDashboardTargets } from '../grafana/macros.ts';
@@ -10,7 +16,14 @@ import { loadSdkSchemas, PANEL_MODULES, type SdkSchemas } from '../grafana/src/s
 
 const dashboardsDir = new URL('../grafana/dashboards/', import.meta.url);
 const rendered = renderDashboards();
-const models = [...rendered].map(([file, json]) => ({ file, model: JSON.parse(json) }));
+// The checks below read the committed files: they are what Grafana loads.
+const committedFiles = (await readdir(dashboardsDir)).filter((f) => f.endsWith('.json')).sort();
+const models = await Promise.all(
+  committedFiles.map(async (file) => ({
+    file,
+    model: JSON.parse(await readFile(new URL(file, dashboardsDir), 'utf8')),
+  })),
+);
 
 interface JsonPanel {
   type: string;
@@ -34,11 +47,21 @@ describe('committed dashboards', () => {
     }
   });
 
-  it('render identically twice (stable key order, trailing newline)', () => {
-    const again = renderDashboards();
-    for (const [file, json] of rendered) {
-      expect(again.get(file)).toBe(json);
-      expect(json.endsWith('}\n')).toBe(true);
+  it('are exactly what `npm run dashboards` writes, which also removes dashboards that no longer exist', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'wearhouse-dashboards-'));
+    try {
+      await writeFile(join(scratch, 'retired.json'), '{}\n');
+      const generator = fileURLToPath(new URL('../grafana/generate.ts', import.meta.url));
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', generator, scratch]);
+      const written = (await readdir(scratch)).sort();
+      expect(written).toEqual(committedFiles);
+      for (const file of written) {
+        const json = await readFile(join(scratch, file), 'utf8');
+        expect(json.endsWith('}\n'), file).toBe(true);
+        expect(json, file).toBe(await readFile(new URL(file, dashboardsDir), 'utf8'));
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });
@@ -105,8 +128,8 @@ describe('conventions', () => {
     ]);
     for (const { file, model } of models) {
       expect(model.tags, file).toContain('wearhouse');
-      // The worker dashboard reads Prometheus, whose metrics carry no user.
-      if (collectDashboardTargets(model).length === 0) continue;
+      // The worker dashboard reads Prometheus, whose metrics carry no user (and Postgres for budgets only).
+      if (!collectDashboardTargets(model).some((t) => t.rawSql.includes(USERS))) continue;
       const user = model.templating.list.find((v: { name: string }) => v.name === 'user');
       expect(user, file).toMatchObject({
         type: 'query',
@@ -135,8 +158,8 @@ describe('conventions', () => {
         const where = `${t.dashboard}: ${t.panelTitle} ${t.refId}`;
         expect(t.datasourceUid, where).toBe(DATASOURCE_UID);
         expect(['time_series', 'table'], where).toContain(t.format);
-        // provider_requests is per app: the request budget has no user to filter on.
-        if (!/\bfrom provider_requests\b/.test(t.rawSql)) {
+        // provider_requests and providers are per app: the request budget has no user to filter on.
+        if (!/\b(from|join) (provider_requests|providers)\b/.test(t.rawSql)) {
           expect(t.rawSql, where).toContain(USERS);
         }
         // The time picker must drive every time series.

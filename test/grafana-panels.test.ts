@@ -34,10 +34,12 @@ const targets = sqlTargets.filter(
 
 let data: PanelData;
 let grafana: postgres.Sql;
+let providers: string[];
 
 beforeAll(async () => {
   data = await backfillPanelData();
   grafana = postgres(data.stack.db.grafanaUrl, { max: 4, onnotice: () => {} });
+  providers = (await grafana<{ name: string }[]>`select name from providers order by 1`).map((r) => r.name);
 });
 
 afterAll(async () => {
@@ -59,7 +61,8 @@ async function runTarget(target: PanelTarget, users: string[]) {
     from,
     to,
     intervalMs: panelIntervalMs(from, to),
-    variables: { user: users },
+    // $provider is "All": every provider of the providers table, as Grafana sends it.
+    variables: { user: users, provider: providers },
   });
   // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
   const rows = await grafana.unsafe(sql).simple();
@@ -242,7 +245,7 @@ describe('the checker rejects broken panels', () => {
       from: data.from,
       to: data.to,
       intervalMs: DAY,
-      variables: { user: ["x') or 1=1 --"] },
+      variables: { user: ["x') or 1=1 --"], provider: ['whoop'] },
     });
     expect(await grafana.unsafe(sql).simple()).toHaveLength(0);
   });

@@ -82,7 +82,7 @@ describe('OAuth connect flow', () => {
     expect(tokens.accessToken).toBeTruthy();
   });
 
-  it('compares secrets without leaking length or content through a short-circuit', () => {
+  it('compares secrets (the constant-time property: test/security-secrets.test.ts)', () => {
     expect(sameSecret('abc', 'abc')).toBe(true);
     expect(sameSecret('abc', 'abd')).toBe(false);
     expect(sameSecret('abc', 'abcd')).toBe(false);

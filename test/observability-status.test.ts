@@ -114,4 +114,19 @@ describe('wearhouse status', () => {
     expect(line).toContain('ProviderUnavailable: WHOOP GET');
     expect(JSON.parse(await status('--json', '--user', 'nobody'))).toEqual([]);
   });
+
+  it('--user of someone without connections says so and names the users that have them', async () => {
+    const failed = await status('--user', 'nobody').then(
+      () => {
+        throw new Error('expected status --user nobody to fail');
+      },
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).not.toMatch(/no connections yet/);
+    expect(failed.stderr.split('\n')[0]).toBe(
+      `wearhouse: "nobody" has no connections (users with connections: ${USER})`,
+    );
+    expect(failed.stderr.split('\n')[1]).toBe('  hint: `wearhouse status` lists every connection');
+  });
 });

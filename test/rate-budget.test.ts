@@ -1,8 +1,7 @@
 // The request budget: even spacing in process, and one budget across processes through Postgres.
 // The shared test runs two budgets on two separate connection pools (two workers) against one
 // database, at 1200/min so a few seconds show the spacing; the 60 s property is checked at that scale.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createLocalBudget,
   createSharedBudget,
@@ -101,6 +100,27 @@ describe('shared budget (Postgres)', () => {
     workerB = connect(db.url, { max: 2, applicationName: 'worker-b' });
   });
 
+  /** How far the provider's shared schedule (its row's tat) lies ahead of the database clock (ms). */
+  async function aheadMs(provider: string): Promise<number> {
+    const [row] = await db.sql<{ ahead: number }[]>`
+      select (extract(epoch from (tat - clock_timestamp())) * 1000)::float8 as ahead
+      from rate_budget where provider = ${provider}`;
+    return row?.ahead ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Waits (polling, not a fixed sleep) until the row is pushed at least `ms` ahead: more than the
+   * few slots of normal spacing, so a pause has landed. */
+  async function untilAhead(provider: string, ms: number): Promise<number> {
+    return vi.waitFor(
+      async () => {
+        const ahead = await aheadMs(provider);
+        expect(ahead).toBeGreaterThanOrEqual(ms);
+        return ahead;
+      },
+      { timeout: 5000, interval: 5 },
+    );
+  }
+
   afterAll(async () => {
     await workerA?.end();
     await workerB?.end();
@@ -130,6 +150,37 @@ describe('shared budget (Postgres)', () => {
     expect(elapsed).toBeLessThan(79 * 50 * 1.5);
   });
 
+  it('the daily budget from configuration is counted across workers and holds requests once spent', async () => {
+    const warnings: object[] = [];
+    const logger = { warn: (obj: object) => warnings.push(obj) };
+    const a = createSharedBudget(workerA, 'daily', 6000, { requestsPerDay: 5, logger });
+    const b = createSharedBudget(workerB, 'daily', 6000, { requestsPerDay: 5, logger });
+    await Promise.all([drive(a, 2, 2), drive(b, 1, 1)]);
+    const [row] = await db.sql<{ requests: number; today: boolean }[]>`
+      select requests, day = (now() at time zone 'UTC')::date as today
+      from rate_budget_daily where provider = 'daily'`;
+    expect(row).toEqual({ requests: 5, today: true });
+    expect(warnings).toEqual([]);
+    // The sixth request of the day, from either worker, waits for the next UTC day.
+    let granted = false;
+    void b.acquire().then(() => {
+      granted = true;
+    });
+    await vi.waitFor(() => expect(warnings).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    expect(warnings[0]).toMatchObject({ provider: 'daily', requestsPerDay: 5 });
+    const [next] = await db.sql<{ ms: number }[]>`
+      select (extract(epoch from (((now() at time zone 'UTC')::date + 1)::timestamp at time zone 'UTC') - now())
+        * 1000)::float8 as ms`;
+    const waitMs = (warnings[0] as { waitMs: number }).waitMs;
+    expect(Math.abs(waitMs - (next?.ms ?? 0))).toBeLessThan(60_000);
+    expect(granted).toBe(false);
+    const [after] = await db.sql<{ requests: number }[]>`
+      select requests from rate_budget_daily where provider = 'daily'`;
+    expect(after?.requests).toBe(5);
+    // Another provider's day is its own.
+    await createSharedBudget(workerA, 'daily-other', 6000, { requestsPerDay: 1 }).acquire();
+  });
+
   it('budgets of different providers do not share a row', async () => {
     const a = createSharedBudget(workerA, 'oura', 60); // 1 s spacing
     const b = createSharedBudget(workerB, 'junction', 60);
@@ -153,20 +204,34 @@ describe('shared budget (Postgres)', () => {
     // The worker that saw the 429 honours it at once, without waiting for the database…
     const startedA = performance.now();
     const waitedA = a.acquire().then(() => performance.now() - startedA);
-    // …the other one as soon as the pause is written (asynchronously: give it a moment to land).
-    await sleep(50);
+    // …the other one as soon as the pause is written (asynchronously: wait until it has landed).
+    const ahead = await untilAhead('whoop-429', 200);
     const startedB = performance.now();
     await b.acquire();
-    expect(performance.now() - startedB).toBeGreaterThanOrEqual(650);
+    // B waits out what was left of the pause when it asked (less the poll's round trip).
+    expect(performance.now() - startedB).toBeGreaterThanOrEqual(ahead - 50);
     expect(await waitedA).toBeGreaterThanOrEqual(790);
   });
 
   it('a 429 makes callers already holding a slot in the same process give it up', async () => {
     const a = createSharedBudget(workerA, 'whoop-held', 1200, { horizonMs: 1000 });
     await a.acquire();
-    // These claim slots up to 1 s ahead, then the pause lands while they wait for them.
+    // Other workers have claimed the next 500 ms, so the first of these callers claims a slot that far
+    // ahead and holds it while it waits; the pause lands once it has (the shared row moved on), which
+    // the test waits for rather than guessing a delay.
+    const [before] = await db.sql<{ tat: Date }[]>`
+      update rate_budget set tat = clock_timestamp() + interval '500 milliseconds'
+      where provider = 'whoop-held' returning tat`;
     const pending = drive(a, 6, 1);
-    await sleep(20);
+    await vi.waitFor(
+      async () => {
+        const [now] = await db.sql<
+          { tat: Date }[]
+        >`select tat from rate_budget where provider = 'whoop-held'`;
+        expect(now?.tat.getTime()).toBeGreaterThan(before?.tat.getTime() ?? 0);
+      },
+      { timeout: 5000, interval: 2 },
+    );
     const pausedAt = performance.now();
     a.penalize(600);
     const times = await pending;
@@ -179,9 +244,10 @@ describe('shared budget (Postgres)', () => {
     const b = createSharedBudget(workerB, 'whoop-observe', 1200);
     await a.acquire();
     a.observe({ remaining: 1, resetSeconds: 0.5 });
-    await sleep(50);
+    // The other worker sees the push once it is written: wait for that, not for a guessed delay.
+    const ahead = await untilAhead('whoop-observe', 200);
     const started = performance.now();
     await b.acquire();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(ahead - 50);
   });
 });

@@ -3,19 +3,12 @@
 // optional fields). The backfill completes; every record the sandbox served is either stored (valid
 // and drifted ones, payload as served) or quarantined with a reason (malformed ones), and counted.
 //
-// The worker here is the production one assembled from the project's modules (activities, the
-// provider runtimes, shared budget) with one difference: a 1 s client timeout
-// (WHOOP_REQUEST_TIMEOUT_MS, 30 s by default).
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createActivities } from '../activities/index.ts';
+// The worker is the production one (startWorker), configured as an operator would: a 1 s client
+// timeout through WHOOP_REQUEST_TIMEOUT_MS, so hung requests fail fast.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackfill } from '../cli/operations.ts';
-import { createSharedBudget } from '../providers/rate-budget.ts';
-import { createProviderRuntimes } from '../providers/registry.ts';
 import type { ServedRecord, WhoopKind } from '../providers/whoop/sandbox/types.ts';
-import { createTokenCipher } from '../store/crypto.ts';
-import { connect, type Sql } from '../store/db.ts';
-import { installRuntime } from '../worker/runtime.ts';
+import type { Sql } from '../store/db.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
 import {
   connectUser,
@@ -32,46 +25,14 @@ const CLIENT_TIMEOUT_MS = 1_000;
 const RPM = 3_000;
 
 let stack: WhoopStack;
-let stopWorker: () => Promise<void>;
 
 beforeAll(async () => {
-  stack = await startWhoopStack({ worker: false, sandbox: { requestsPerMinute: RPM } });
-  stopWorker = await startShortTimeoutWorker(stack);
-});
-afterAll(async () => {
-  await stopWorker?.();
-  await stack?.close();
-});
-
-async function startShortTimeoutWorker(s: WhoopStack): Promise<() => Promise<void>> {
-  const { config, tokenEncryptionKey, logger } = s.temporal;
-  const sql = connect(s.db.url, { max: 10 });
-  const providers = createProviderRuntimes(
-    { ...config, WHOOP_REQUEST_TIMEOUT_MS: CLIENT_TIMEOUT_MS },
-    { logger, budgetFor: (name) => createSharedBudget(sql, name, RPM) },
-  );
-  const activities = createActivities({
-    sql,
-    providers,
-    cipher: createTokenCipher(tokenEncryptionKey),
-    logger,
+  stack = await startWhoopStack({
+    sandbox: { requestsPerMinute: RPM },
+    env: { WHOOP_REQUEST_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS) },
   });
-  installRuntime(logger);
-  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const worker = await Worker.create({
-    connection,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities,
-  });
-  const running = worker.run();
-  return async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await sql.end();
-  };
-}
+});
+afterAll(() => stack?.close());
 
 async function backfill(userId: string, from: Date, to: Date): Promise<BackfillResult> {
   const handle = await startBackfill(stack.temporal.client, stack.temporal.config, {

@@ -36,8 +36,8 @@ describe('two worker processes on one task queue', () => {
     expect(s.temporal.config.WHOOP_REQUESTS_PER_MINUTE).toBe(RPM);
     const cipher = createTokenCipher(s.temporal.tokenEncryptionKey);
     for (const userId of USERS) {
-      // Expiry 1: the stored access token is about to lapse, so the first window refreshes it.
-      await s.connectUserWith(userId, { ...s.sandbox.control.issueTokens(userId), expiresIn: 30 });
+      // Expiry 1: the stored access token has lapsed, so the first window refreshes it.
+      await s.connectUserWith(userId, { ...s.sandbox.control.issueTokens(userId), expiresIn: 0 });
       await s.temporal.client.schedule.getHandle(scheduleId('whoop', userId)).delete();
     }
     workers.push(spawnWorkerProcess(s.temporal, s.db.url), spawnWorkerProcess(s.temporal, s.db.url));

@@ -46,6 +46,8 @@ const targets = [...renderDashboards().values()].flatMap((json) => collectDashbo
 
 let stack: WhoopStack;
 let grafana: postgres.Sql;
+/** Every configured provider: what the $provider variable's "All" sends. */
+let providers: string[];
 const from = day(-60);
 const to = day(-1);
 
@@ -62,6 +64,7 @@ beforeAll(async () => {
     expectCompleted(await handle.result());
   }
   grafana = postgres(stack.db.grafanaUrl, { max: 2, onnotice: () => {} });
+  providers = (await grafana<{ name: string }[]>`select name from providers order by 1`).map((r) => r.name);
 });
 afterAll(async () => {
   await grafana?.end();
@@ -164,45 +167,55 @@ describe('the Grafana role', () => {
   });
 });
 
-/** One target as Grafana runs it for the range, with `selection` as the $user values. */
-async function runTarget(target: (typeof targets)[number], selection: string[]) {
+/** One target as Grafana runs it for the range, with `selection` as the values of one variable (the other is All). */
+async function runTarget(
+  target: (typeof targets)[number],
+  selection: string[],
+  variable: 'user' | 'provider' = 'user',
+) {
   const rangeFrom = target.timeFrom ? new Date(to.getTime() - 90 * DAY_MS) : from;
   const sql = expandPanelSql(target.rawSql, {
     from: rangeFrom,
     to: new Date(to.getTime() + DAY_MS),
     intervalMs: panelIntervalMs(rangeFrom, to),
-    variables: { user: selection },
+    variables: {
+      user: variable === 'user' ? selection : USERS,
+      provider: variable === 'provider' ? selection : providers,
+    },
   });
   // Grafana sends panel SQL over the simple query protocol, several statements allowed.
   const rows = (await grafana.unsafe(sql).simple()) as Record<string, unknown>[];
   // A hostile value never widens the result: it matches no user of its own.
   for (const row of rows) {
-    for (const key of ['user', 'user_id']) {
+    for (const key of variable === 'user' ? ['user', 'user_id'] : []) {
       if (key in row && row[key] !== null) expect(USERS).toContain(row[key]);
     }
   }
   return rows;
 }
 
-describe('dashboard SQL with hostile $user values', () => {
+describe('dashboard SQL with hostile $user and $provider values', () => {
   it('every target runs as the Grafana role with every hostile value, which stays a literal', async () => {
     expect(targets.length).toBeGreaterThan(40);
     const before = await fingerprint();
     let queries = 0;
     let withRows = 0;
+    const real = { user: USERS[0] as string, provider: providers[0] as string };
     for (const target of targets) {
       for (const value of HOSTILE) {
-        // Alone (matches nobody), and next to a real user (whose rows must still come back).
-        for (const selection of [[value], [USERS[0] as string, value]]) {
-          const rows = await runTarget(target, selection).catch((error: Error) => {
-            throw new Error(
-              `${target.dashboard} / ${target.panelTitle} with ${JSON.stringify(value)}: ${error.message}`,
-            );
-          });
-          queries++;
-          if (rows.length > 0) withRows++;
-          if (selection.length === 1 && target.format === 'table') {
-            for (const row of rows) expect(Object.values(row)).not.toContain(value);
+        for (const variable of ['user', 'provider'] as const) {
+          // Alone (matches nobody), and next to a real value (whose rows must still come back).
+          for (const selection of [[value], [real[variable], value]]) {
+            const rows = await runTarget(target, selection, variable).catch((error: Error) => {
+              throw new Error(
+                `${target.dashboard} / ${target.panelTitle} with $${variable} ${JSON.stringify(value)}: ${error.message}`,
+              );
+            });
+            queries++;
+            if (rows.length > 0) withRows++;
+            if (selection.length === 1 && target.format === 'table') {
+              for (const row of rows) expect(Object.values(row)).not.toContain(value);
+            }
           }
         }
       }

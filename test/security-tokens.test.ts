@@ -48,8 +48,8 @@ async function connectUser(userId: string) {
   const tokens = stack.sandbox.control.issueTokens(userId);
   secrets.add(tokens.accessToken);
   secrets.add(tokens.refreshToken);
-  // Stored as about to lapse: the first window refreshes it.
-  await stack.connectUserWith(userId, { ...tokens, expiresIn: 30 });
+  // Stored as lapsed: the first window refreshes it.
+  await stack.connectUserWith(userId, { ...tokens, expiresIn: 0 });
   await stack.temporal.client.schedule.getHandle(scheduleId('whoop', userId)).delete();
 }
 

@@ -58,7 +58,7 @@ const recovery = () => specExample('Recovery');
 const workout = () => specExample('WorkoutV2');
 
 describe('WHOOP mapping of the spec examples', () => {
-  it('maps a cycle: id as source id, times, offset and the local day of its start', () => {
+  it('maps a cycle: id as source id, times, offset and the local day of its waking hours', () => {
     const record = mapOk('cycle', cycle());
     expect(record).toMatchObject({
       kind: 'cycle',
@@ -66,18 +66,20 @@ describe('WHOOP mapping of the spec examples', () => {
       startAt: new Date('2022-04-24T02:25:44.774Z'),
       endAt: new Date('2022-04-24T10:25:44.774Z'),
       tzOffset: '-05:00',
-      // 02:25Z at -05:00 is still the evening before.
-      localDay: '2022-04-23',
+      // 02:25Z at -05:00 is 21:25 the evening before; its waking hours (start + 12 h) are on the 24th,
+      // the `day` the cycles view gives it.
+      localDay: '2022-04-24',
       providerUpdatedAt: new Date('2022-04-24T14:25:44.774Z'),
     });
     expect(record.payload).toEqual(cycle());
   });
 
   it('maps a sleep and a workout by their uuid', () => {
+    // A sleep belongs to the day its wearer woke up: ends 10:25Z at -05:00, 05:25 on the 24th.
     expect(mapOk('sleep', sleep())).toMatchObject({
       kind: 'sleep',
       sourceId: 'ecfc6a15-4661-442f-a9a4-f160dd7afae8',
-      localDay: '2022-04-23',
+      localDay: '2022-04-24',
     });
     const w = mapOk('workout', workout());
     expect(w).toMatchObject({ kind: 'workout', sourceId: 'ecfc6a15-4661-442f-a9a4-f160dd7afae8' });
@@ -111,9 +113,15 @@ describe('WHOOP mapping of the spec examples', () => {
     });
   });
 
-  it('lists the kinds the workflows plan with, cycles before the recoveries that take their times', () => {
-    expect([...WHOOP_COLLECTION_KINDS]).toEqual(['cycle', 'sleep', 'recovery', 'workout']);
+  it('maps the spec example of every kind the workflows plan with', () => {
+    const exampleOf = { cycle, sleep, recovery, workout } as Record<string, (() => Json) | undefined>;
+    // The catalog the workflows plan with holds the very list the client fetches and maps.
     expect(providerCatalog.whoop?.kinds).toBe(WHOOP_COLLECTION_KINDS);
+    for (const kind of WHOOP_COLLECTION_KINDS) {
+      const example = exampleOf[kind];
+      expect(example, `a spec example for ${kind}`).toBeDefined();
+      expect(mapOk(kind, example?.()).kind).toBe(kind);
+    }
   });
 });
 
@@ -243,10 +251,12 @@ describe('WHOOP timezone offsets and local days', () => {
     ['2024-03-11T03:00:00.000Z', '-0300', '-03:00', '2024-03-11'],
     ['2024-03-11T11:00:00.000Z', '+14', '+14:00', '2024-03-12'],
     ['2024-12-31T20:00:00.000Z', '+04:00', '+04:00', '2025-01-01'],
-  ])('start %s at %s is stored as %s on %s', (start, offset, normalized, day) => {
+  ])('start %s at %s is stored as %s, local date %s', (start, offset, normalized, day) => {
     const record = mapOk('cycle', at(start, offset));
     expect(record.tzOffset).toBe(normalized);
-    expect(record.localDay).toBe(day);
+    expect(localDay(new Date(start), normalized)).toBe(day);
+    // A cycle's own day is that of its waking hours, 12 h after it starts.
+    expect(record.localDay).toBe(localDay(new Date(Date.parse(start) + 12 * 3_600_000), normalized));
     expect(record.startAt).toEqual(new Date(start));
   });
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWhoopSandbox, type WhoopKind, type WhoopSandbox } from '../providers/whoop/sandbox/index.ts';
 import { get, manualClock, tokenRequest } from './fixtures/whoop-sandbox-http.ts';
@@ -79,12 +80,79 @@ describe('WHOOP sandbox: tokens', () => {
     ).toBe(200);
   });
 
+  const redirect = 'http://127.0.0.1:9/callback';
+  const verifier = 'v'.repeat(20) + randomBytes(24).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+
+  /** Asks the authorize endpoint for a code; returns the response (302 with the code, or an error). */
+  async function authorize(extra: Record<string, string> = {}) {
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'sandbox-client',
+      redirect_uri: redirect,
+      state: 'abcdefgh',
+      login_hint: 'carol',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    });
+    for (const [key, value] of Object.entries(extra)) if (value === '') query.delete(key);
+    return fetch(`${sb.authUrl}?${query}`, { redirect: 'manual' });
+  }
+  const codeOf = (auth: Response) =>
+    new URL(auth.headers.get('location') ?? '').searchParams.get('code') ?? '';
+
+  it('redeems a code only with its redirect_uri and the PKCE verifier of its challenge', async () => {
+    const refused = async (form: Record<string, string>) => {
+      const response = await tokenRequest(sb, { grant_type: 'authorization_code', ...form });
+      return [response.status, response.json.error, response.json.error_description];
+    };
+    expect(await refused({ code: codeOf(await authorize()), redirect_uri: redirect })).toEqual([
+      400,
+      'invalid_grant',
+      'code_verifier is required (PKCE)',
+    ]);
+    expect(
+      await refused({
+        code: codeOf(await authorize()),
+        redirect_uri: redirect,
+        code_verifier: `${verifier}x`,
+      }),
+    ).toEqual([400, 'invalid_grant', 'code_verifier does not match']);
+    expect(
+      await refused({
+        code: codeOf(await authorize()),
+        redirect_uri: 'http://127.0.0.1:9/other',
+        code_verifier: verifier,
+      }),
+    ).toEqual([400, 'invalid_grant', 'redirect_uri does not match the authorization request']);
+    expect(await refused({ code: codeOf(await authorize()), code_verifier: verifier })).toEqual([
+      400,
+      'invalid_grant',
+      'redirect_uri does not match the authorization request',
+    ]);
+    // A code is spent by a failed attempt too.
+    const code = codeOf(await authorize());
+    await refused({ code, redirect_uri: redirect });
+    expect(await refused({ code, redirect_uri: redirect, code_verifier: verifier })).toEqual([
+      400,
+      'invalid_grant',
+      'authorization code is not valid',
+    ]);
+    // No PKCE at all, or the plain method: refused at the authorize endpoint.
+    const withoutPkce: Record<string, string>[] = [
+      { code_challenge: '', code_challenge_method: '' },
+      { code_challenge_method: 'plain' },
+    ];
+    for (const extra of withoutPkce) {
+      const auth = await authorize(extra);
+      expect(auth.status).toBe(400);
+      expect(((await auth.json()) as { error: string }).error).toBe('invalid_request');
+    }
+  });
+
   it('revokes through DELETE /v2/user/access and supports the authorization-code flow', async () => {
-    const redirect = 'http://127.0.0.1:9/callback';
-    const auth = await fetch(
-      `${sb.authUrl}?response_type=code&client_id=sandbox-client&redirect_uri=${encodeURIComponent(redirect)}&state=abcdefgh&login_hint=carol`,
-      { redirect: 'manual' },
-    );
+    const auth = await authorize();
     expect(auth.status).toBe(302);
     const location = new URL(auth.headers.get('location') ?? '');
     expect(location.searchParams.get('state')).toBe('abcdefgh');
@@ -92,6 +160,7 @@ describe('WHOOP sandbox: tokens', () => {
       grant_type: 'authorization_code',
       code: location.searchParams.get('code') ?? '',
       redirect_uri: redirect,
+      code_verifier: verifier,
     });
     expect(code.status).toBe(200);
     const access = code.json.access_token as string;

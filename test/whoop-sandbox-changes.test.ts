@@ -5,9 +5,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startWhoopSandbox, type WhoopKind, type WhoopSandbox } from '../providers/whoop/sandbox/index.ts';
+import { HANG_LIMIT_MS } from '../providers/whoop/sandbox/server.ts';
 import { controlCall, get, manualClock, PATHS, pageAll, type Rec } from './fixtures/whoop-sandbox-http.ts';
 import { loadWhoopSpec } from './fixtures/whoop-spec.ts';
 
@@ -201,8 +203,17 @@ describe('WHOOP sandbox: faults and the HTTP control surface', () => {
     const hung = fetch(`${own.url}/v2/cycle`, { headers: { Authorization: `Bearer ${access}` } }).catch(
       (e: unknown) => e,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await own.close();
+    // In flight once the sandbox has counted it (and, by the fault, hung it): no guessed delay.
+    await vi.waitFor(() => expect(own.control.stats().requests).toBe(1), { interval: 5 });
+    // Left alone, the sandbox holds a hung request for HANG_LIMIT_MS; "promptly" is a small part of
+    // that, so close() must win this race by far on any machine.
+    const giveUp = new AbortController();
+    const verdict = await Promise.race([
+      own.close().then(() => 'closed' as const),
+      sleep(HANG_LIMIT_MS / 10, 'still open' as const, { signal: giveUp.signal }),
+    ]);
+    giveUp.abort();
+    expect(verdict).toBe('closed');
     expect(await hung).toBeInstanceOf(Error);
   });
 

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   RESCORE_LOOKBACK_DAYS: intInRange(0, 90, 7),
   GRAFANA_DB_PASSWORD: z.string().min(1).optional(),
   METRICS_PORT: intInRange(0, 65_535, 9464),
+  /** Activities one worker runs at once; also sizes its Postgres pool (worker/worker.ts, poolSizeFor). */
+  WORKER_ACTIVITY_CONCURRENCY: intInRange(1, 1_000, 20),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   OAUTH_REDIRECT_URL: optionalUrl(['http:', 'https:']).default('http://localhost:8788/callback'),
   WEARHOUSE_DATA_DIR: z.string().trim().min(1).default('.data'),

@@ -4,7 +4,10 @@
 // outcome, error class. Never a user id: one series per user would not scale, and per-user questions
 // are what the run ledger (sync_runs) and `wearhouse status` answer.
 import type { MetricMeter } from '@temporalio/common';
+import { FAILURE_TYPES } from '../activities/failures.ts';
 import type { ActivityMetrics } from '../activities/metrics.ts';
+import type { RefreshOutcome } from '../activities/tokens.ts';
+import { providerCatalog } from '../providers/catalog.ts';
 
 /** Names as exported (counters gain `_total`: the Runtime is installed with countersTotalSuffix). */
 export const METRICS = {
@@ -23,6 +26,8 @@ export const METRICS = {
 export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
   [METRICS.requestLatency]: [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000],
 };
+
+const REFRESH_OUTCOMES: readonly RefreshOutcome[] = ['refreshed', 'reused', 'rejected', 'failed'];
 
 /** The outcomes of a stored record, each a RunCounts field of the same name. */
 const OUTCOMES = ['inserted', 'updated', 'unchanged', 'quarantined', 'deleted'] as const;
@@ -64,13 +69,27 @@ export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
   const refreshes = meter.createCounter(
     METRICS.tokenRefreshes,
     'refreshes',
-    'Access-token refreshes by outcome: refreshed, reused (another worker had just refreshed), rejected (grant revoked: reauth required), failed (transient).',
+    'Access-token refresh needs by outcome: refreshed, reused (another caller or worker had just refreshed), rejected (grant revoked: reauth required), lost_rotation (rejected after an unanswered refresh: the rotation was lost in transit; reauth required), failed (transient).',
   );
   const failures = meter.createCounter(
     METRICS.syncFailures,
     'attempts',
     'Failed sync activity attempts by error class (RateLimited, ProviderUnavailable, ReauthRequired, …).',
   );
+
+  // Every documented series exists from the start, at 0, even before its first event (a worker that
+  // never refreshed a token still exports wearhouse_token_refreshes_total): /metrics matches the docs,
+  // and increase() sees the first increment.
+  for (const [provider, facts] of Object.entries(providerCatalog)) {
+    throttleWait.add(0, { provider });
+    for (const outcome of REFRESH_OUTCOMES) refreshes.add(0, { provider, outcome });
+    for (const kind of facts.kinds) {
+      for (const outcome of OUTCOMES) stored.add(0, { provider, kind, outcome });
+      for (const errorClass of Object.values(FAILURE_TYPES)) {
+        failures.add(0, { provider, kind, error_class: errorClass });
+      }
+    }
+  }
 
   return {
     counts({ provider, kind, counts }) {

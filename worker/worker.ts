@@ -14,7 +14,8 @@ import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createWorkerMetrics } from './metrics.ts';
-import { installRuntime } from './runtime.ts';
+import { assertMetricsPortFree } from './metrics-port.ts';
+import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -28,7 +29,23 @@ export interface WorkerSetup {
   /** A pre-built workflow bundle (tests build it once); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   metricsBindAddress?: string;
+  /** Overrides WORKER_ACTIVITY_CONCURRENCY. */
   maxConcurrentActivities?: number;
+  /** The clock activities plan by (tests pin it to a fixed day); the system clock otherwise. */
+  now?: () => Date;
+  /** Overrides poolSizeFor(concurrency); tests use a pool far below the concurrency. */
+  poolSize?: number;
+}
+
+/**
+ * The one place the worker's Postgres pool is sized: one connection per concurrently running
+ * activity, plus two for what runs beside them (the request ledger's flush, the budget's pause
+ * writes). Nothing holds a connection while it waits for another one, a lock or HTTP (token refresh:
+ * activities/tokens.ts), so a smaller pool only makes activities queue for a connection, never
+ * deadlock; a larger one would only hold idle connections.
+ */
+export function poolSizeFor(concurrency: number): number {
+  return concurrency + 2;
 }
 
 export interface RunningWorker {
@@ -41,12 +58,18 @@ export interface RunningWorker {
 
 export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const { config, logger } = setup;
+  const concurrency = setup.maxConcurrentActivities ?? config.WORKER_ACTIVITY_CONCURRENCY;
+  // Only before the Runtime binds it: a second worker in this process shares the first one's endpoint.
+  if (setup.metricsBindAddress && !runtimeInstalled()) await assertMetricsPortFree(setup.metricsBindAddress);
   installRuntime(logger, { metricsBindAddress: setup.metricsBindAddress });
   // The native connection keeps the Runtime alive (it shuts down when its last connection and worker
   // close, and a later worker in the process gets a new one), so the meter is taken after it.
   const connection = await NativeConnection.connect({ address: setup.temporalAddress });
   const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
-  const sql = connect(setup.databaseUrl, { max: 10, applicationName: 'wearhouse-worker' });
+  const sql = connect(setup.databaseUrl, {
+    max: setup.poolSize ?? poolSizeFor(concurrency),
+    applicationName: 'wearhouse-worker',
+  });
   const requestLog = createRequestLog(sql, {
     onError: (error) => logger.warn({ err: String(error) }, 'could not store request counters'),
   });
@@ -57,7 +80,10 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   const providers = createProviderRuntimes(config, {
     logger,
     budgetFor: (name, limits, budgetLogger) =>
-      createSharedBudget(sql, name, limits.perMinute, { logger: budgetLogger }),
+      createSharedBudget(sql, name, limits.perMinute, {
+        requestsPerDay: limits.perDay,
+        logger: budgetLogger,
+      }),
     onRequest: (event) => {
       requestLog.record(event);
       metrics.request(event);
@@ -70,6 +96,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     cipher,
     logger,
     rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
+    now: setup.now,
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
     metrics,
   });
@@ -82,7 +109,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
       : { workflowsPath }),
     activities,
     interceptors: { activity: [activityLogFields] },
-    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivities ?? 20,
+    maxConcurrentActivityTaskExecutions: concurrency,
   });
   logger.info(
     {
@@ -104,6 +131,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     sql,
     done,
     async shutdown() {
+      expectShutdownNoise();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },

@@ -4,7 +4,7 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import { addCounts, emptyCounts, type RunCounts } from '../activities/counts.ts';
 import { parseSyncInput, type SyncInput } from './inputs.ts';
-import { parseOrFail, planIncremental, syncWindow, tagWorkflow, workflowLog } from './shared.ts';
+import { logFailure, parseOrFail, planIncremental, syncWindow, tagWorkflow, workflowLog } from './shared.ts';
 
 export interface IncrementalSyncResult {
   userId: string;
@@ -13,7 +13,11 @@ export interface IncrementalSyncResult {
   byKind: Record<string, RunCounts>;
 }
 
-export async function incrementalSync(input: SyncInput): Promise<IncrementalSyncResult> {
+export function incrementalSync(input: SyncInput): Promise<IncrementalSyncResult> {
+  return logFailure(() => sync(input));
+}
+
+async function sync(input: SyncInput): Promise<IncrementalSyncResult> {
   const { userId, provider } = parseOrFail(() => parseSyncInput(input));
   tagWorkflow(userId, provider);
   const log = workflowLog(userId, provider);

@@ -71,13 +71,17 @@ function parseBase(input: unknown): { userId: string; provider: string; descript
 }
 
 /** Backfill and sync pull from the provider: a push source (its data is sent to us) has nothing to pull. */
-function parsePullBase(input: unknown, what: string) {
-  const base = parseBase(input);
-  if (base.descriptor.mode !== 'pull') {
+export function requirePullSource(descriptor: ProviderDescriptor, what: 'backfill' | 'sync'): void {
+  if (descriptor.mode !== 'pull') {
     throw new InvalidInputError(
-      `${base.provider} is a push source: its data arrives by upload or webhook, there is nothing to ${what}`,
+      `${descriptor.name} is a push source: its data arrives by upload or webhook, there is nothing to ${what}`,
     );
   }
+}
+
+function parsePullBase(input: unknown, what: 'backfill' | 'sync') {
+  const base = parseBase(input);
+  requirePullSource(base.descriptor, what);
   return base;
 }
 

@@ -2,8 +2,15 @@
 // lines that say whose data, and turning bad input into a non-retryable failure (a thrown plain
 // Error would retry the task forever).
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
-import { log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ContinueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { describeError, isErrorLike } from './error-fields.ts';
 import { InvalidInputError } from './inputs.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from './search-attributes.ts';
 
@@ -13,7 +20,7 @@ export const retry: RetryPolicy = {
   maximumInterval: '1m',
   // Unlimited attempts: transient failures (provider down, Postgres restarting) eventually pass;
   // failures that cannot pass are thrown as non-retryable by the activities.
-  nonRetryableErrorTypes: ['InvalidInput', 'ReauthRequired', 'ProviderClientError'],
+  nonRetryableErrorTypes: ['InvalidInput', 'ReauthRequired', 'AccessDenied', 'ProviderClientError'],
 };
 
 export const { checkConnection, planBackfill, planIncremental } = proxyActivities<Activities>({
@@ -42,6 +49,8 @@ export function workflowLog(userId: string, provider: string) {
   return {
     info: (message: string, attrs: Record<string, unknown> = {}) =>
       log.info(message, { userId, provider, ...attrs }),
+    warn: (message: string, attrs: Record<string, unknown> = {}) =>
+      log.warn(message, { userId, provider, ...attrs }),
   };
 }
 
@@ -51,6 +60,22 @@ export function parseOrFail<T>(parse: () => T): T {
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw ApplicationFailure.create({ type: 'InvalidInput', message: error.message, nonRetryable: true });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs a workflow's body and, when it fails, logs "workflow failed" with the failure's class, type
+ * and message (and its causes) before the failure ends the run. The SDK's own "Workflow failed" line
+ * cannot say as much: its error crosses the worker thread as a clone that keeps only messages.
+ */
+export async function logFailure<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof ContinueAsNew) && !isCancellation(error) && isErrorLike(error)) {
+      log.warn('workflow failed', { error: describeError(error) });
     }
     throw error;
   }

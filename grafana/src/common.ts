@@ -146,6 +146,27 @@ export function newDashboard(
   );
 }
 
+/** Panels filtered by the $provider variable (the names of the `providers` table). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const PROVIDERS = 'provider in (${provider:sqlstring})';
+
+/** The providers the worker is configured for (the `providers` table), so dashboards name none. */
+export function providerVariable(): QueryVariableBuilder {
+  const query = 'select name from providers order by 1';
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which providers the panels show.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(true)
+    .includeAll(true)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
 export function userVariable(): QueryVariableBuilder {
   const query = 'select id from users order by 1';
   return new QueryVariableBuilder('user')
@@ -160,6 +181,26 @@ export function userVariable(): QueryVariableBuilder {
     .refresh(VariableRefresh.OnDashboardLoad)
     .sort(VariableSort.AlphabeticalAsc)
     .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
+/**
+ * $provider on the data dashboards: one provider at a time, from those the selected users connected
+ * (read from data, never named here). A user who wears two devices has two nights a day, which summed
+ * or averaged together would mean nothing.
+ */
+export function connectedProviderVariable(): QueryVariableBuilder {
+  const query = `select distinct provider from connection_status where ${USERS} order by 1`;
+  return new QueryVariableBuilder('provider')
+    .label('Provider')
+    .description('Which device the panels show, for users who wear more than one.')
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .multi(false)
+    .includeAll(false)
+    .allowCustomValue(false)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc);
 }
 
 /**
@@ -193,6 +234,6 @@ export function dailySummarySeries(column: string): string {
   return `
   select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
   from daily_summary
-  where ${USERS} and $__timeFilter(day) and ${column} is not null
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
   order by 1, 2`;
 }

@@ -13,6 +13,7 @@ import {
   legend,
   NEUTRAL,
   newDashboard,
+  providerVariable,
   SLEEP_HOURS,
   series,
   table,
@@ -20,7 +21,7 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
-import { bySourceSeries, providerVariable, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
+import { bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
 
 /** Per-device rows joined to the preferred figures of the same user and day. */
 const PAIRED = `

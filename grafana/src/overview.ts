@@ -12,6 +12,7 @@ import {
   legend,
   NEUTRAL,
   newDashboard,
+  providerVariable,
   RECOVERY_BANDS,
   reduce,
   SLEEP_HOURS,
@@ -21,7 +22,7 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
-import { bySourceSeries, providerVariable, sourceVariable } from './sources.ts';
+import { bySourceSeries, sourceVariable } from './sources.ts';
 
 const PREFERRED =
   'Each day from the source ranked first in source_preferences that has the measure (docs/sql-reference.md, "Choosing sources").';

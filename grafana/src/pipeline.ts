@@ -13,6 +13,8 @@ import {
   legend,
   NEUTRAL,
   newDashboard,
+  PROVIDERS,
+  providerVariable,
   reduce,
   series,
   table,
@@ -24,23 +26,22 @@ import {
 /** Minutes without a successful sync before a kind is late (orange) and stale (red, as the alert). */
 const LATE_MIN = 90;
 const STALE_MIN = 120;
-/** WHOOP's per-app budget (DESIGN.md): 100 requests a minute, 10,000 a day. */
-const WHOOP_PER_MINUTE = 100;
-const WHOOP_PER_DAY = 10_000;
+/** The day budget's share at which the gauge turns orange (red at 100%). */
+const DAY_BUDGET_WARN_PCT = 80;
 
 const FRESHNESS = `
   select user_id as "user", provider, kind, connection_status as "connection", last_success_at as "last success",
     sync_lag_min as "since success", last_change_at as "last record change", data_lag_h as "newest data age",
     running, failures_24h as "failures 24h", last_error_class as "last error"
   from pipeline_freshness
-  where ${USERS}
+  where ${USERS} and ${PROVIDERS}
   order by sync_lag_min desc nulls first, 1, 2, 3`;
 
 // Active connections whose newest successful run (any kind) is older than the threshold, or never.
 const STALE = `
   select count(*) as stale
   from connection_status c
-  where c.${USERS} and c.status = 'active'
+  where c.${USERS} and c.${PROVIDERS} and c.status = 'active'
     and coalesce((select max(f.last_success_at) from pipeline_freshness f
                   where f.provider = c.provider and f.user_id = c.user_id), '-infinity')
         < now() - interval '${STALE_MIN} minutes'`;
@@ -68,28 +69,47 @@ const OUTCOMES = `
 
 // provider_requests is per app, like the budget (no user column). Requests are summed per minute
 // first, then the busiest minute of each bucket is shown, so that zooming out never hides a burst.
+// Each provider's budget (the `providers` table, as the worker is configured) is a flat series
+// across the range, "<provider> budget".
 const REQUESTS = `
   with per_minute as (
     select minute, provider, sum(requests) as requests
     from provider_requests
-    where $__timeFilter(minute)
+    where ${PROVIDERS} and $__timeFilter(minute)
     group by 1, 2
+  ), busiest as (
+    select $__timeGroupAlias(minute, $__interval), provider as metric, max(requests) as value
+    from per_minute
+    group by 1, 2
+  ), budget as (
+    select name || ' budget' as metric, requests_per_minute as value
+    from providers
+    where name in (\${provider:sqlstring})
   )
-  select $__timeGroupAlias(minute, $__interval), provider as metric, max(requests) as value
-  from per_minute
-  group by 1, 2
+  select time, metric, value from busiest
+  union all
+  select extract(epoch from $__timeFrom()::timestamptz), metric, value from budget
+  union all
+  select extract(epoch from $__timeTo()::timestamptz), metric, value from budget
   order by 1, 2`;
 
+// Per provider with a day budget: its requests in the 24 hours before the range's end, as a share.
 const DAY_BUDGET = `
-  select coalesce(sum(requests), 0) as "requests"
-  from provider_requests
-  where provider = 'whoop' and minute > $__timeTo()::timestamptz - interval '24 hours'
-    and minute <= $__timeTo()::timestamptz`;
+  select p.display_name as "provider",
+    round(100.0 * coalesce(sum(r.requests), 0) / p.requests_per_day, 1) as "% of day budget"
+  from providers p
+  left join provider_requests r
+    on r.provider = p.name and r.minute > $__timeTo()::timestamptz - interval '24 hours'
+   and r.minute <= $__timeTo()::timestamptz
+  where p.name in (\${provider:sqlstring}) and p.requests_per_day is not null
+  group by p.name, p.display_name, p.requests_per_day
+  order by 1`;
 
 const THROTTLED = `
-  select $__timeGroupAlias(minute, $__interval), status || ' ' || endpoint as metric, sum(requests) as value
+  select $__timeGroupAlias(minute, $__interval), provider || ' ' || status || ' ' || endpoint as metric,
+    sum(requests) as value
   from provider_requests
-  where (status = 429 or status >= 500) and $__timeFilter(minute)
+  where ${PROVIDERS} and (status = 429 or status >= 500) and $__timeFilter(minute)
   group by 1, 2
   order by 1, 2`;
 
@@ -105,7 +125,7 @@ const FAILURES = `
     count(distinct user_id) as "users", max(started_at) as "last",
     (array_agg(error_message order by started_at desc))[1] as "last message"
   from sync_runs
-  where ${USERS} and status = 'failed' and $__timeFilter(started_at)
+  where ${USERS} and ${PROVIDERS} and status = 'failed' and $__timeFilter(started_at)
   group by 1, 2
   order by 3 desc`;
 
@@ -161,6 +181,7 @@ export function pipelineDashboard(): Dashboard {
     'now-7d',
   )
     .refresh('1m')
+    .withVariable(providerVariable())
     .withRow(new RowBuilder('Freshness'))
     .withPanel(
       new StatPanel()
@@ -233,28 +254,31 @@ export function pipelineDashboard(): Dashboard {
     .withPanel(
       timeseries(
         'API requests against the budget',
-        `Busiest minute of each interval, all users and endpoints of the app; the dashed line is WHOOP's budget of ${WHOOP_PER_MINUTE}/min.`,
+        "Busiest minute of each interval per provider, all users and endpoints of the app; the dashed red lines are each provider's budget per minute, as the worker is configured.",
         units.RequestsPerMinute,
         REQUESTS,
       )
-        .thresholds(thresholds('green', [WHOOP_PER_MINUTE * 0.8, 'orange'], [WHOOP_PER_MINUTE, 'red']))
-        .thresholdsStyle(
-          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
-        )
+        .overrideByRegexp(' budget$', [
+          { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+          { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+        ])
         .span(9),
     )
     .withPanel(
       new GaugePanel()
         .title('Requests in 24 hours')
         .description(
-          `WHOOP requests in the 24 hours before the end of the range, against ${WHOOP_PER_DAY}/day.`,
+          "Each provider's requests in the 24 hours before the end of the range, as a share of its day budget.",
         )
-        .unit(units.Short)
+        .unit(units.Percent)
         .min(0)
-        .max(WHOOP_PER_DAY)
-        .thresholds(thresholds('green', [WHOOP_PER_DAY * 0.8, 'orange'], [WHOOP_PER_DAY, 'red']))
+        .max(100)
+        .thresholds(thresholds('green', [DAY_BUDGET_WARN_PCT, 'orange'], [100, 'red']))
         .withTarget(table(DAY_BUDGET))
-        .reduceOptions(reduce('lastNotNull'))
+        // One gauge per provider (row), named by its provider column.
+        .reduceOptions(
+          new common.ReduceDataOptionsBuilder().values(true).calcs([]).fields('/% of day budget/'),
+        )
         .span(3),
     )
     .withPanel(

@@ -8,11 +8,13 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
+  PROVIDERS,
   RECOVERY_BANDS,
   reduce,
   series,
@@ -30,7 +32,7 @@ const BANDS = `
     count(*) filter (where band = 'yellow') as "yellow (34-66)",
     count(*) filter (where band = 'green') as "green (67-100)"
   from recoveries
-  where ${USERS} and $__timeFilter(day) and band is not null
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and band is not null
   group by 1
   order by 1`;
 
@@ -52,7 +54,7 @@ function rolling(column: string, label: string, windows: number[]): string {
       select day, user_id, ${column} as value,
         ${means}
       from daily_summary
-      where ${USERS} and day between $__timeFrom()::date - ${widest} and $__timeTo()::date
+      where ${USERS} and ${PROVIDERS} and day between $__timeFrom()::date - ${widest} and $__timeTo()::date
     )
     select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", ${outer}
     from d
@@ -78,6 +80,7 @@ export function recoveryDashboard(): Dashboard {
     'How ready the body was each day (WHOOP recovery) and the measures behind it: HRV, resting heart rate, SpO2, skin temperature.',
     'now-90d',
   )
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Recovery'))
     .withPanel(
       new TimeseriesPanel()

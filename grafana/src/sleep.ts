@@ -8,11 +8,13 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
+  connectedProviderVariable,
   finish,
   GOOD_PCT,
   legend,
   NEUTRAL,
   newDashboard,
+  PROVIDERS,
   reduce,
   SLEEP_HOURS,
   series,
@@ -27,14 +29,14 @@ const STAGES = `
   select $__timeGroupAlias(day, '1d'),
     sum(deep_h) as "deep (slow wave)", sum(rem_h) as "REM", sum(light_h) as "light", sum(awake_h) as "awake"
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
   group by 1
   order by 1`;
 
 const NEED = `
   select $__timeGroupAlias(day, '1d'), user_id, sum(asleep_h) as "asleep", max(need_h) as "needed"
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
   group by 1, 2
   order by 1, 2`;
 
@@ -43,14 +45,14 @@ const QUALITY = `
     avg(performance_pct) as "performance", avg(efficiency_pct) as "efficiency",
     avg(consistency_pct) as "consistency"
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
   group by 1, 2
   order by 1, 2`;
 
 const RESPIRATORY = `
   select $__timeGroupAlias(day, '1d'), user_id as metric, avg(respiratory_rate_bpm) as value
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day) and respiratory_rate_bpm is not null
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and respiratory_rate_bpm is not null
   group by 1, 2
   order by 1, 2`;
 
@@ -60,7 +62,7 @@ const BED_AND_WAKE = `
     extract(epoch from min(start_local) - day::timestamp) / 3600 as "bedtime",
     extract(epoch from max(end_local) - day::timestamp) / 3600 as "wake time"
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
   group by 1, 2, day
   order by 1, 2`;
 
@@ -68,21 +70,21 @@ const NAPS = `
   select day, user_id as "user", start_local as "start (local)", asleep_h * 60 as "asleep",
     in_bed_h * 60 as "in bed", efficiency_pct as "efficiency", score_state as "score state"
   from sleeps
-  where ${USERS} and is_nap and $__timeFilter(start_at)
+  where ${USERS} and ${PROVIDERS} and is_nap and $__timeFilter(start_at)
   order by start_at desc
   limit 500`;
 
 const MEAN_ASLEEP = `
   select $__timeGroupAlias(day, '1d'), user_id as metric, sum(asleep_h) as value
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day) and asleep_h is not null
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and asleep_h is not null
   group by 1, 2
   order by 1, 2`;
 
 const DEBT = `
   select $__timeGroupAlias(day, '1d'), user_id as metric, max(debt_h) as value
   from sleeps
-  where ${USERS} and not is_nap and $__timeFilter(day) and debt_h is not null
+  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and debt_h is not null
   group by 1, 2
   order by 1, 2`;
 
@@ -103,6 +105,7 @@ export function sleepDashboard(): Dashboard {
     'How long and how well each night went: stages, need, performance, regularity and naps.',
     'now-90d',
   )
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Summary'))
     .withPanel(
       new StatPanel()

@@ -7,33 +7,17 @@ import {
   VariableRefresh,
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DATASOURCE, USERS } from './common.ts';
+import { DATASOURCE, PROVIDERS, USERS } from './common.ts';
 
 /** The label of a daily_health_by_source row: its source, or its provider when it has none. */
 export const SOURCE_LABEL = 'coalesce(source, provider)';
 
 /** The panel filter for $provider and $source (each value quoted, quotes doubled). */
-export const SOURCES = `provider in (\${provider:sqlstring}) and ${SOURCE_LABEL} in (\${source:sqlstring})`;
-
-export function providerVariable(): QueryVariableBuilder {
-  const query = 'select name as __value, display_name as __text from providers order by display_name';
-  return new QueryVariableBuilder('provider')
-    .label('Provider')
-    .description('Which providers the per-source panels show (the providers the worker knows).')
-    .datasource(DATASOURCE)
-    .query(query)
-    .definition(query)
-    .multi(true)
-    .includeAll(true)
-    .allowCustomValue(false)
-    .refresh(VariableRefresh.OnDashboardLoad)
-    .sort(VariableSort.AlphabeticalAsc)
-    .current({ selected: true, text: ['All'], value: ['$__all'] });
-}
+export const SOURCES = `${PROVIDERS} and ${SOURCE_LABEL} in (\${source:sqlstring})`;
 
 export function sourceVariable(): QueryVariableBuilder {
   // Sources seen for the selected users and providers in the time range: the devices behind them.
-  const query = `select distinct ${SOURCE_LABEL} from daily_health_by_source where ${USERS} and provider in (\${provider:sqlstring}) and $__timeFilter(day) order by 1`;
+  const query = `select distinct ${SOURCE_LABEL} from daily_health_by_source where ${USERS} and ${PROVIDERS} and $__timeFilter(day) order by 1`;
   return new QueryVariableBuilder('source')
     .label('Source')
     .description(

@@ -14,11 +14,13 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
+  PROVIDERS,
   reduce,
   STRAIN_ZONES,
   series,
@@ -35,14 +37,14 @@ const ENERGY = dailySummarySeries('energy_kcal');
 const WORKOUT_COUNT = `
   select $__timeGroupAlias(day, '1d'), user_id as metric, count(*) as value
   from workouts
-  where ${USERS} and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day)
   group by 1, 2
   order by 1, 2`;
 
 const BY_SPORT = `
   select sport, count(*) as "workouts", sum(duration_min) / 60 as "hours"
   from workouts
-  where ${USERS} and $__timeFilter(start_at)
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   group by 1
   order by 3 desc`;
 
@@ -51,7 +53,7 @@ const ZONES = `
     sum(zone0_min) as "zone 0", sum(zone1_min) as "zone 1", sum(zone2_min) as "zone 2",
     sum(zone3_min) as "zone 3", sum(zone4_min) as "zone 4", sum(zone5_min) as "zone 5"
   from workouts
-  where ${USERS} and $__timeFilter(start_at)
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   group by 1
   order by 1`;
 
@@ -61,7 +63,7 @@ const WEEKLY = `
   select date_trunc('week', day::timestamp) at time zone 'UTC' as time, user_id as metric,
     sum(duration_min) / 60 as value
   from workouts
-  where ${USERS} and $__timeFilter(day)
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day)
   group by 1, 2
   order by 1, 2`;
 
@@ -69,7 +71,7 @@ const LOG = `
   select day, user_id as "user", sport, duration_min as "duration", strain, avg_hr_bpm as "avg HR",
     max_hr_bpm as "max HR", energy_kcal as "kcal", energy_kj as "kJ", distance_m / 1000 as "distance"
   from workouts
-  where ${USERS} and $__timeFilter(start_at)
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   order by start_at desc
   limit 500`;
 
@@ -80,6 +82,7 @@ export function strainDashboard(): Dashboard {
     'How hard each day and workout was: day strain, energy, sports, heart-rate zones and weekly volume.',
     'now-90d',
   )
+    .withVariable(connectedProviderVariable())
     .withRow(new RowBuilder('Days'))
     .withPanel(
       new TimeseriesPanel()

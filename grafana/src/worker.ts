@@ -15,17 +15,21 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
-import { finish, legend, NEUTRAL, reduce, thresholds, tooltip } from './common.ts';
+import { DATASOURCE, finish, legend, NEUTRAL, reduce, table, thresholds, tooltip } from './common.ts';
 
 /** Must equal the Prometheus uid in grafana/provisioning/datasources/wearhouse.yml (test/compose.test.ts). */
 export const PROMETHEUS_UID = 'wearhouse-prometheus';
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: PROMETHEUS_UID };
 /** The scrape job of prometheus/prometheus.yml. */
 const JOB = 'wearhouse-worker';
-/** WHOOP's per-app budget (DESIGN.md): the line on the request panels. */
-const WHOOP_PER_MINUTE = 100;
+/** Each provider's budget, as the worker is configured (the `providers` table in Postgres). */
+const BUDGETS = `
+  select display_name as "provider", requests_per_minute as "per minute", requests_per_day as "per day"
+  from providers
+  order by 1`;
 const RATE = '$__rate_interval';
 
 function promql(expr: string, legendFormat: string, refId = 'A') {
@@ -131,10 +135,10 @@ export function workerDashboard(): Dashboard {
     .withPanel(
       stat(
         'Provider requests / min',
-        `Requests to the provider in the last 5 minutes, all workers (the budget is per app: ${WHOOP_PER_MINUTE}/min for WHOOP).`,
+        'Requests to the providers in the last 5 minutes, all workers (each budget is per app: see Provider budgets).',
         units.RequestsPerMinute,
         'sum(rate(wearhouse_provider_requests_total[5m])) * 60',
-        thresholds('green', [WHOOP_PER_MINUTE * 0.8, 'orange'], [WHOOP_PER_MINUTE, 'red']),
+        NEUTRAL(),
       ),
     )
     .withPanel(
@@ -206,7 +210,7 @@ export function workerDashboard(): Dashboard {
     .withPanel(
       timeseries(
         'Provider requests by status',
-        `Requests per minute by HTTP status (0: no response), all workers; the dashed line is WHOOP's budget of ${WHOOP_PER_MINUTE}/min.`,
+        "Requests per minute by provider and HTTP status (0: no response), all workers; each provider's budget is in Provider budgets.",
         units.RequestsPerMinute,
         [
           promql(
@@ -214,12 +218,20 @@ export function workerDashboard(): Dashboard {
             '{{provider}} {{status}}',
           ),
         ],
-      )
-        .thresholds(thresholds('green', [WHOOP_PER_MINUTE * 0.8, 'orange'], [WHOOP_PER_MINUTE, 'red']))
-        .thresholdsStyle(
-          new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
+      ).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Provider budgets')
+        .description(
+          "Each provider's app-wide request budget, as the workers are configured (from Postgres: the providers table).",
         )
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+        .datasource(DATASOURCE)
+        .unit(units.RequestsPerMinute)
+        .thresholds(NEUTRAL())
+        .withTarget(table(BUDGETS))
+        .overrideByName('per day', [{ id: 'unit', value: units.Short }])
+        .span(12),
     )
     .withPanel(
       timeseries(

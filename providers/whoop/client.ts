@@ -81,6 +81,8 @@ export interface WhoopClient {
 export function createWhoopClient(options: WhoopClientOptions): WhoopClient {
   const ctx = {
     provider: 'WHOOP',
+    // WHOOP's X-RateLimit-Reset counts seconds from now.
+    rateLimitReset: 'delta-seconds' as const,
     budget: options.budget,
     timeoutMs: options.timeoutMs ?? 30_000,
     logger: options.logger,
@@ -218,7 +220,7 @@ export function createWhoopClient(options: WhoopClientOptions): WhoopClient {
 /**
  * The token endpoint rejecting the refresh token or the client is a revocation: reauthorization is
  * the only way out. Its 5xx, timeouts and 429s stay transient or rate_limited (the shared default),
- * because a refresh that failed in transit is not a revocation (DESIGN.md decision 6).
+ * because a refresh that failed in transit is not a revocation (docs/architecture.md decision 6).
  */
 export function classifyTokenFailure({ status, json, label }: FailedResponse): ProviderError | undefined {
   const code = oauthErrorCode(json);

@@ -33,6 +33,7 @@ export const whoopConfigSchema = z.object({
 export type WhoopConfig = z.output<typeof whoopConfigSchema>;
 
 export interface WhoopRuntime extends ProviderRuntime {
+  fetchPage: NonNullable<ProviderRuntime['fetchPage']>;
   readonly client: WhoopClient;
   readonly oauth: OAuthRuntime;
   fetchProfile(accessToken: string, stats: RequestStats): Promise<Page>;

@@ -137,14 +137,15 @@ function timed(
   payload: Record<string, unknown>,
 ): MappedRecord {
   const startAt = new Date(value.start);
+  const endAt = value.end ? new Date(value.end) : null;
   const tzOffset = normalizeOffset(value.timezone_offset);
   return {
     kind,
     sourceId,
     startAt,
-    endAt: value.end ? new Date(value.end) : null,
+    endAt,
     tzOffset,
-    localDay: tzOffset === null ? null : localDay(startAt, tzOffset),
+    localDay: tzOffset === null ? null : recordDay(kind, startAt, endAt, tzOffset),
     providerUpdatedAt: new Date(value.updated_at),
     payload,
   };
@@ -181,6 +182,21 @@ export function normalizeOffset(offset: string): string | null {
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');
   const mm = String(abs % 60).padStart(2, '0');
   return `${offset.startsWith('-') ? '-' : '+'}${hh}:${mm}`;
+}
+
+/** How long after its start a WHOOP cycle's day begins: see cycleDay. */
+export const CYCLE_DAY_SHIFT_MS = 12 * 3_600_000;
+
+/**
+ * The `day` the typed views give a record (sql/005_views.sql), so records.local_day and the views
+ * agree: a cycle belongs to the day of its waking hours (start + 12 h, wearhouse_cycle_day), a sleep
+ * to the day the wearer woke up (its end; its start while it is still going on), a workout to its
+ * start's day.
+ */
+export function recordDay(kind: WhoopKind, startAt: Date, endAt: Date | null, offset: string): string | null {
+  if (kind === 'cycle') return localDay(new Date(startAt.getTime() + CYCLE_DAY_SHIFT_MS), offset);
+  if (kind === 'sleep') return localDay(endAt ?? startAt, offset);
+  return localDay(startAt, offset);
 }
 
 /** The wearer's calendar date (YYYY-MM-DD) at `instant`, in the given offset. */

@@ -132,7 +132,7 @@ export async function backfillPanelData(): Promise<PanelData> {
       from: new Date(from.getTime() - 90 * DAY_MS).toISOString(),
       to: new Date(from.getTime() - 1).toISOString(),
     });
-    const runId = running.firstExecutionRunId;
+    const runId = running.signaledRunId;
     await waitUntil('the slow backfill running', async () => {
       const [row] = await sql<{ n: number }[]>`
         select count(*)::int as n from sync_runs where run_id = ${runId} and status = 'running'`;

@@ -15,7 +15,11 @@ export interface TestTemporal {
   tokenEncryptionKey: string;
   logLines: string[];
   logger: Logger;
-  startWorker(overrides?: { maxConcurrentActivities?: number }): Promise<RunningWorker>;
+  startWorker(overrides?: {
+    maxConcurrentActivities?: number;
+    poolSize?: number;
+    now?: () => Date;
+  }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 

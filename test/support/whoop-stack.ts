@@ -41,7 +41,13 @@ export const day = (offsetDays: number) => new Date(Math.floor(Date.now() / DAY_
 export const iso = (date: Date) => date.toISOString().slice(0, 10);
 
 export async function startWhoopStack(
-  options: { sandbox?: WhoopSandboxOptions; env?: Record<string, string>; worker?: boolean } = {},
+  options: {
+    sandbox?: WhoopSandboxOptions;
+    env?: Record<string, string>;
+    worker?: boolean;
+    /** Pins the worker's planning clock (give the sandbox the same one). */
+    now?: () => Date;
+  } = {},
 ): Promise<WhoopStack> {
   const rpm = options.sandbox?.requestsPerMinute ?? 6000;
   const sandbox = await startWhoopSandbox({ requestsPerMinute: rpm, ...options.sandbox });
@@ -57,7 +63,7 @@ export async function startWhoopStack(
       ...options.env,
     },
   });
-  if (options.worker !== false) await temporal.startWorker();
+  if (options.worker !== false) await temporal.startWorker({ now: options.now });
   const cipher = createTokenCipher(temporal.tokenEncryptionKey);
   const stack: WhoopStack = {
     db,

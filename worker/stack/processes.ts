@@ -34,7 +34,9 @@ export function spawnTracked(
   args: string[],
   onOutput: (line: string) => void,
 ): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C in the terminal signals the whole foreground group, and the server
+  // must outlive the worker's drain (stopped in order by the stack, not at once by the terminal).
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   killOnExit(child, 'SIGKILL');
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');

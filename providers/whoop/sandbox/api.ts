@@ -4,18 +4,11 @@
 // handler → truncated body. Every response after auth carries the X-RateLimit-* headers.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { planFaults, truncate } from '../../sandbox-kit/faults.ts';
+import { sendEmpty, sendJson, sendRaw } from '../../sandbox-kit/http.ts';
+import type { Lifecycle } from '../../sandbox-kit/server.ts';
 import { matchRoute } from './api-routes.ts';
-import { planFaults, truncate } from './faults.ts';
-import { sendEmpty, sendJson, sendRaw } from './http.ts';
 import type { SandboxState } from './state.ts';
-
-/** What the server lends a request: tracked timers and sockets, so close() can end them. */
-export interface Lifecycle {
-  /** Resolves after `ms`, unless the server closes first (then never). */
-  delay(ms: number): Promise<void>;
-  /** Leaves the request unanswered until the client gives up or 60 s pass. */
-  hang(req: IncomingMessage, res: ServerResponse): void;
-}
 
 function bearer(req: IncomingMessage): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');

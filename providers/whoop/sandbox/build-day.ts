@@ -2,11 +2,11 @@
 // 0–2 workouts and the recovery that links cycle and sleep. Pure in (user, yesterday's, today's and
 // tomorrow's plans): the clock is applied later by `finalize`.
 
+import { Rng } from '../../sandbox-kit/prng.ts';
 import { buildSleep } from './build-sleep.ts';
 import { buildWorkout, type WorkoutOutcome } from './build-workout.ts';
 import { type DayPlan, HOUR_MS, localMidnight, MINUTE_MS, sleepStart } from './day-plan.ts';
 import { recoveryScore, restingKilojoulePerDay, strainFromLoad } from './physiology.ts';
-import { Rng } from './prng.ts';
 import { clamp, formatOffset, round, type UserParams } from './profile.ts';
 import { iso, type RawRecord } from './raw-record.ts';
 

@@ -1,9 +1,9 @@
 // Sleep records: stages that sum to the time in bed, a sleep need built from debt, strain and naps,
 // and performance/efficiency/consistency derived from those, so downstream recovery can follow them.
 
+import type { Rng } from '../../sandbox-kit/prng.ts';
 import { type DayPlan, HOUR_MS, MINUTE_MS } from './day-plan.ts';
 import { splitExact } from './physiology.ts';
-import type { Rng } from './prng.ts';
 import { clamp, formatOffset, round, type UserParams } from './profile.ts';
 import { iso, type RawRecord, V1_CUTOFF_MS } from './raw-record.ts';
 

@@ -1,6 +1,7 @@
 // Workout records: zone durations that sum to the workout's length, and heart rate, strain, energy,
 // distance and climb that follow from the sport's zone profile.
 
+import type { Rng } from '../../sandbox-kit/prng.ts';
 import type { WorkoutPlan } from './day-plan.ts';
 import { HOUR_MS, MINUTE_MS } from './day-plan.ts';
 import {
@@ -11,7 +12,6 @@ import {
   ZONE_HR,
   ZONE_TOP,
 } from './physiology.ts';
-import type { Rng } from './prng.ts';
 import { formatOffset, round, SPORTS, type UserParams } from './profile.ts';
 import { iso, type RawRecord, V1_CUTOFF_MS } from './raw-record.ts';
 

@@ -14,7 +14,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { readJson, sendEmpty, sendJson } from './http.ts';
+import { readJson, sendEmpty, sendJson } from '../../sandbox-kit/http.ts';
 import { parseInstant } from './query.ts';
 import type { SandboxState } from './state.ts';
 import type { SandboxControl, WhoopKind } from './types.ts';

@@ -1,11 +1,12 @@
 // The in-process control surface (tests, the demo via /_sandbox/): create users and tokens, change data
 // the way WHOOP does between syncs, inject faults, read counters. Never touches the request budget.
 
+import { validateFaults } from '../../sandbox-kit/faults.ts';
 import { present } from './api-routes.ts';
 import { isDrifted } from './drift.ts';
 import { isMalformed } from './faults.ts';
 import { selectDescending } from './query.ts';
-import { type SandboxState, validateFaults } from './state.ts';
+import type { SandboxState } from './state.ts';
 import { type SandboxControl, WHOOP_KINDS, type WhoopKind } from './types.ts';
 
 export function assertKind(kind: string): asserts kind is WhoopKind {

@@ -3,8 +3,8 @@
 // night's bedtime) and one day ahead (next bedtime bounds the cycle) without any carried state, so any
 // slice of history can be generated, or extended later, and come out identical.
 
+import { Rng } from '../../sandbox-kit/prng.ts';
 import { sessionLoad } from './physiology.ts';
-import { Rng } from './prng.ts';
 import { clamp, round, SPORTS, type UserParams } from './profile.ts';
 
 export const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
 // quarantine them. Decided per record, like malformed records: the same record drifts the same way
 // on every page and every retry.
 
-import { hash01 } from './prng.ts';
+import { hash01 } from '../../sandbox-kit/prng.ts';
 import type { StoredRecord } from './types.ts';
 
 export type DriftKind = 'new-fields' | 'new-enum-value' | 'missing-optional';

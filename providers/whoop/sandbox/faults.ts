@@ -1,41 +1,9 @@
-// Injected failures. Per-request faults come from a PRNG seeded by (seed, request number), so a test
-// that replays the same request sequence sees the same faults; malformed records are decided per
-// record, so the same record is broken on every page and every retry (a retry cannot "fix" it).
+// WHOOP's malformed records (per-request faults are the shared engine's: providers/sandbox-kit/faults.ts).
+// Malformed records are decided per record, so the same record is broken on every page and every retry
+// (a retry cannot "fix" it).
 
-import { hash01, Rng } from './prng.ts';
-import type { SandboxFaults, StoredRecord } from './types.ts';
-
-export interface RequestFaultPlan {
-  reset: boolean;
-  timeout: boolean;
-  storm429: boolean;
-  /** Seconds a storm 429 asks the client to wait. */
-  stormRetryAfter: number;
-  serverError?: 500 | 502 | 503;
-  /** Fraction of the body to keep when the body is truncated. */
-  truncateAt?: number;
-}
-
-/** Every draw happens in a fixed order whatever the rates, so changing one rate does not reshuffle others. */
-export function planFaults(seed: string, requestNo: number, f: SandboxFaults): RequestFaultPlan {
-  const rng = new Rng(`${seed}|fault|${requestNo}`);
-  const reset = rng.chance(f.connectionResetRate ?? 0);
-  const timeout = rng.chance(f.timeoutRate ?? 0);
-  const storm429 = rng.chance(f.rateLimitStormRate ?? 0);
-  const stormRetryAfter = rng.int(1, 5);
-  const serverError = rng.chance(f.serverErrorRate ?? 0);
-  const status = rng.pick([500, 502, 503] as const);
-  const truncate = rng.chance(f.truncatedBodyRate ?? 0);
-  const truncateAt = rng.range(0.2, 0.8);
-  return {
-    reset,
-    timeout,
-    storm429,
-    stormRetryAfter,
-    serverError: serverError ? status : undefined,
-    truncateAt: truncate ? truncateAt : undefined,
-  };
-}
+import { hash01 } from '../../sandbox-kit/prng.ts';
+import type { StoredRecord } from './types.ts';
 
 export function isMalformed(seed: string, record: StoredRecord, rate: number | undefined): boolean {
   return (rate ?? 0) > 0 && hash01(`${seed}|malformed|${record.kind}|${record.id}`) < (rate ?? 0);
@@ -63,10 +31,4 @@ export function malformedBody(seed: string, record: StoredRecord): Record<string
       body.updated_at = null;
   }
   return body;
-}
-
-/** Lets the client read a syntactically broken JSON body: cut at a fraction, never empty, never whole. */
-export function truncate(json: string, keep: number): string {
-  const at = Math.min(json.length - 1, Math.max(1, Math.floor(json.length * keep)));
-  return json.slice(0, at);
 }

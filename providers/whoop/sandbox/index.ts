@@ -1,4 +1,4 @@
-// The WHOOP v2 sandbox (DESIGN.md decision 9): an HTTP server speaking the WHOOP API as the spec
+// The WHOOP v2 sandbox (docs/architecture.md decision 9): an HTTP server speaking the WHOOP API as the spec
 // documents it — paging, limits, rotating refresh tokens, rate-limit headers, rescoring, deletions,
 // injectable faults — over deterministic, physiologically plausible data.
 //

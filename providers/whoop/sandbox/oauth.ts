@@ -1,138 +1,16 @@
-// WHOOP's OAuth 2.0 endpoints: the token endpoint (refresh_token and authorization_code grants,
-// form-encoded, client_secret_post or HTTP Basic) and an authorize endpoint that approves at once,
-// so `wearhouse connect` can run its browser flow against the sandbox. Not rate-limited.
-
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson } from './http.ts';
-import { hash01 } from './prng.ts';
-import type { SandboxState } from './state.ts';
-import { DEFAULT_SCOPE, type IssuedTokens } from './tokens.ts';
+// WHOOP's OAuth 2.0 endpoints, served by the shared sandbox engine (providers/sandbox-kit/oauth.ts):
+// the token endpoint and an authorize endpoint that approves at once. WHOOP rejects a `state`
+// shorter than 8 characters; so does the sandbox, to catch clients that omit it.
+import type { OAuthRoutes } from '../../sandbox-kit/oauth.ts';
 
 export const TOKEN_PATH = '/oauth/oauth2/token';
 export const AUTH_PATH = '/oauth/oauth2/auth';
+export const DEFAULT_SCOPE =
+  'offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement';
 
-const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-
-function oauthError(res: ServerResponse, status: number, error: string, description: string): void {
-  sendJson(res, status, { error, error_description: description }, NO_STORE);
-}
-
-function clientCredentials(req: IncomingMessage, form: URLSearchParams): [string | null, string | null] {
-  const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (basic?.[1]) {
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      // RFC 6749 §2.3.1 form-encodes id and secret before Basic encoding; undo it.
-      const unform = (s: string) => {
-        try {
-          return decodeURIComponent(s.replace(/\+/g, ' '));
-        } catch {
-          return s;
-        }
-      };
-      return [unform(decoded.slice(0, colon)), unform(decoded.slice(colon + 1))];
-    }
-  }
-  return [form.get('client_id'), form.get('client_secret')];
-}
-
-function tokenResponse(tokens: IssuedTokens): Record<string, unknown> {
-  return {
-    access_token: tokens.accessToken,
-    expires_in: tokens.expiresIn,
-    refresh_token: tokens.refreshToken,
-    scope: tokens.scope,
-    token_type: 'bearer',
-  };
-}
-
-export async function handleToken(
-  state: SandboxState,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  state.hit(`${req.method} ${TOKEN_PATH}`);
-  if (req.method !== 'POST') return oauthError(res, 405, 'invalid_request', 'use POST');
-  const contentType = req.headers['content-type'] ?? '';
-  if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    return oauthError(res, 400, 'invalid_request', 'body must be application/x-www-form-urlencoded');
-  }
-  const form = new URLSearchParams(await readBody(req));
-  const [clientId, clientSecret] = clientCredentials(req, form);
-  if (clientId !== state.clientId || clientSecret !== state.clientSecret) {
-    return oauthError(res, 401, 'invalid_client', 'client authentication failed');
-  }
-  if (
-    hash01(`${state.seed}|token-fault|${state.tokenRequests++}`) < (state.faults.tokenServerErrorRate ?? 0)
-  ) {
-    // Fails before the grant is looked at: the refresh token is NOT spent (a transient error).
-    state.stats.injected5xx++;
-    return sendJson(res, 503, { error: 'temporarily_unavailable' }, NO_STORE);
-  }
-
-  const grant = form.get('grant_type');
-  if (grant === 'refresh_token') {
-    const refreshToken = form.get('refresh_token');
-    if (!refreshToken) return oauthError(res, 400, 'invalid_request', 'refresh_token is required');
-    const outcome = state.tokens.refresh(refreshToken, form.get('scope') ?? undefined);
-    if (!outcome.ok) {
-      if (outcome.reason === 'spent') state.stats.refreshReuse++;
-      return oauthError(
-        res,
-        400,
-        'invalid_grant',
-        `refresh token is ${outcome.reason === 'unknown' ? 'not valid' : outcome.reason}`,
-      );
-    }
-    state.stats.refreshes++;
-    return sendJson(res, 200, tokenResponse(outcome.tokens), NO_STORE);
-  }
-  if (grant === 'authorization_code') {
-    const tokens = state.tokens.redeemCode(form.get('code') ?? '', form.get('redirect_uri'));
-    if (!tokens) return oauthError(res, 400, 'invalid_grant', 'authorization code is not valid');
-    return sendJson(res, 200, tokenResponse(tokens), NO_STORE);
-  }
-  return oauthError(res, 400, 'unsupported_grant_type', `grant_type '${grant ?? ''}' is not supported`);
-}
-
-/** Why an authorize request is refused, or the redirect target when it is fine. */
-function checkAuthorize(state: SandboxState, query: URLSearchParams): URL | [number, string, string] {
-  const redirectUri = query.get('redirect_uri');
-  if (query.get('client_id') !== state.clientId) return [400, 'invalid_client', 'unknown client_id'];
-  if (query.get('response_type') !== 'code' || !redirectUri) {
-    return [400, 'invalid_request', 'response_type=code and redirect_uri are required'];
-  }
-  // WHOOP rejects a state shorter than 8 characters; so do we, to catch clients that omit it.
-  if ((query.get('state') ?? '').length < 8)
-    return [400, 'invalid_state', 'state must be at least 8 characters'];
-  try {
-    return new URL(redirectUri);
-  } catch {
-    return [400, 'invalid_request', 'redirect_uri is not a URL'];
-  }
-}
-
-/** GET /oauth/oauth2/auth: approves immediately and redirects with a code; `login_hint` names the user. */
-export function handleAuthorize(
-  state: SandboxState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): void {
-  state.hit(`${req.method} ${AUTH_PATH}`);
-  const target = checkAuthorize(state, query);
-  if (Array.isArray(target)) {
-    oauthError(res, ...target);
-    return;
-  }
-  const userKey = query.get('login_hint') || 'sandbox-user';
-  const scope = query.get('scope') || DEFAULT_SCOPE;
-  state.user(userKey);
-  const redirectUri = query.get('redirect_uri') ?? '';
-  target.searchParams.set('code', state.tokens.issueCode(userKey, redirectUri, scope));
-  target.searchParams.set('scope', scope);
-  target.searchParams.set('state', query.get('state') ?? '');
-  res.writeHead(302, { Location: target.toString() });
-  res.end();
-}
+export const OAUTH_ROUTES: OAuthRoutes = {
+  tokenPath: TOKEN_PATH,
+  authorizePath: AUTH_PATH,
+  minStateLength: 8,
+  requirePkce: true,
+};

@@ -1,7 +1,7 @@
 // Who a sandbox user is: identity, body, habits and physiological baselines, all drawn from
 // (seed, userKey) so the same key always yields the same person.
 
-import { Rng } from './prng.ts';
+import { Rng } from '../../sandbox-kit/prng.ts';
 
 export interface Sport {
   name: string;

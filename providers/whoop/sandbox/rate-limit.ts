@@ -3,40 +3,13 @@
 // row" deterministic for tests, and a client that waits out X-RateLimit-Reset always finds a fresh
 // window. Requests rejected with 429 do not consume budget.
 
+import { FixedWindow } from '../../sandbox-kit/rate-limit.ts';
+
 export interface BudgetDecision {
   allowed: boolean;
   headers: Record<string, string>;
   /** Seconds until the exhausted window resets (only when not allowed). */
   retryAfter?: number;
-}
-
-class FixedWindow {
-  private startMs = Number.NEGATIVE_INFINITY;
-  count = 0;
-
-  constructor(
-    readonly limit: number,
-    readonly seconds: number,
-  ) {}
-
-  roll(nowMs: number): void {
-    if (nowMs >= this.startMs + this.seconds * 1000) {
-      this.startMs = nowMs;
-      this.count = 0;
-    }
-  }
-
-  /** What is left now; a window that has run out counts as fresh even before the next request rolls it. */
-  remaining(nowMs: number): number {
-    if (nowMs >= this.startMs + this.seconds * 1000) return this.limit;
-    return Math.max(0, this.limit - this.count);
-  }
-
-  /** Seconds until this window resets; a whole window when none is running. */
-  resetIn(nowMs: number): number {
-    const end = this.startMs + this.seconds * 1000;
-    return end > nowMs ? Math.ceil((end - nowMs) / 1000) : this.seconds;
-  }
 }
 
 export class RequestBudget {

@@ -1,8 +1,10 @@
 // Everything one running sandbox knows: options with defaults applied, users, tokens, budget, faults
 // and counters. Routes and the control surface share this one object.
 
+import { validateFaults } from '../../sandbox-kit/faults.ts';
+import { TokenStore } from '../../sandbox-kit/tokens.ts';
+import { DEFAULT_SCOPE } from './oauth.ts';
 import { RequestBudget } from './rate-limit.ts';
-import { TokenStore } from './tokens.ts';
 import type { SandboxFaults, SandboxStats, WhoopSandboxOptions } from './types.ts';
 import { UserData } from './user-data.ts';
 
@@ -19,19 +21,9 @@ function emptyStats(): SandboxStats {
     injected5xx: 0,
     refreshes: 0,
     refreshReuse: 0,
+    refreshResponsesLost: 0,
     unauthorized: 0,
   };
-}
-
-export function validateFaults(faults: SandboxFaults): SandboxFaults {
-  for (const [name, value] of Object.entries(faults)) {
-    if (value === undefined) continue;
-    const max = name === 'latencyMs' ? Number.POSITIVE_INFINITY : 1;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-      throw new Error(`fault ${name} must be a number in [0, ${max}]`);
-    }
-  }
-  return { ...faults };
 }
 
 export class SandboxState {
@@ -58,7 +50,7 @@ export class SandboxState {
     this.clientSecret = options.clientSecret ?? 'sandbox-secret';
     this.autoExtend = options.autoExtend ?? false;
     this.clock = options.now ?? (() => new Date());
-    this.tokens = new TokenStore(() => this.nowMs(), options.accessTokenTtlSeconds ?? 3600);
+    this.tokens = new TokenStore(() => this.nowMs(), options.accessTokenTtlSeconds ?? 3600, DEFAULT_SCOPE);
     this.budget = new RequestBudget(
       options.requestsPerMinute ?? 100,
       options.requestsPerDay ?? 10_000,
@@ -82,6 +74,11 @@ export class SandboxState {
       user.extendTo(now);
     }
     return user;
+  }
+
+  /** The browser flow authorized this user: their data exists from now on. */
+  touchUser(key: string): void {
+    this.user(key);
   }
 
   hit(endpoint: string): void {

@@ -4,30 +4,11 @@
 export type WhoopKind = 'cycle' | 'sleep' | 'recovery' | 'workout';
 export const WHOOP_KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
 
-export interface SandboxFaults {
-  /** 0..1 chance a data request returns 500/502/503. */
-  serverErrorRate?: number;
-  /** Added latency per data request. */
-  latencyMs?: number;
-  /** 0..1 chance a request hangs (never answers until the client closes the socket, or 60s pass). */
-  timeoutRate?: number;
-  /** 0..1 chance a record is served malformed; decided per record (same record, same outcome). */
-  malformedRecordRate?: number;
-  /** 0..1 chance a 200 JSON body is cut off mid-way. */
-  truncatedBodyRate?: number;
-  /** 0..1 chance the socket is destroyed without a response. */
-  connectionResetRate?: number;
-  /** 0..1 chance of a 429 regardless of budget (counted separately from budget 429s). */
-  rateLimitStormRate?: number;
-  /** Sandbox extension: 0..1 chance the token endpoint answers 503 without spending the refresh token. */
-  tokenServerErrorRate?: number;
-  /**
-   * Sandbox extension: 0..1 chance a record is served as a later API version might serve it, still
-   * valid (a new field, a new score_state value, an optional field left out); decided per record.
-   * Malformed wins when a record is picked for both.
-   */
-  schemaDriftRate?: number;
-}
+export type { SandboxFaults } from '../../sandbox-kit/faults.ts';
+export type { TokenPair } from '../../sandbox-kit/tokens.ts';
+
+import type { SandboxFaults } from '../../sandbox-kit/faults.ts';
+import type { TokenPair } from '../../sandbox-kit/tokens.ts';
 
 export interface WhoopSandboxOptions {
   /** 0 = ephemeral (default). */
@@ -62,12 +43,6 @@ export interface WhoopSandboxOptions {
   faults?: SandboxFaults;
 }
 
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-}
-
 /** One record as served: its API id (cycle id for recoveries), the body, and the fault applied. */
 export interface ServedRecord {
   id: string;
@@ -89,6 +64,8 @@ export interface SandboxStats {
   refreshes: number;
   /** Attempts to use a spent refresh token. */
   refreshReuse: number;
+  /** Refreshes whose rotation was committed but whose answer was dropped (refreshResponseLostRate). */
+  refreshResponsesLost: number;
   /** 401s. */
   unauthorized: number;
 }

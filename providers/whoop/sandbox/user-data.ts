@@ -2,10 +2,10 @@
 // control surface (extend to an advanced clock, rescore, delete), the way WHOOP's data changes under a
 // client between syncs.
 
+import { Rng } from '../../sandbox-kit/prng.ts';
 import { buildDay } from './build-day.ts';
 import { DAY_MS, type DayPlan, dayPlan, epochDay, sleepStart } from './day-plan.ts';
 import { KindIndex } from './kind-index.ts';
-import { Rng } from './prng.ts';
 import { type UserParams, userParams } from './profile.ts';
 import { finalize } from './raw-record.ts';
 import { WHOOP_KINDS, type WhoopKind } from './types.ts';

@@ -1,12 +1,29 @@
-// OAuth token bookkeeping as WHOOP does it: opaque bearer tokens, an access-token TTL on the sandbox
-// clock, and refresh tokens that rotate — each refresh spends the old one (single-use) while the old
-// access token lives on until it expires.
+// OAuth token bookkeeping as the wearable APIs do it: opaque bearer tokens, an access-token TTL on the
+// sandbox clock, refresh tokens that rotate (each refresh spends the old one: single-use) while the
+// old access token lives on until it expires, and one-time authorization codes bound to their
+// redirect URI and, when the client sent one, to a PKCE challenge (RFC 7636, S256 or plain).
+import { createHash, randomBytes } from 'node:crypto';
 
-import { randomBytes } from 'node:crypto';
-import type { TokenPair } from './types.ts';
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
 
-export const DEFAULT_SCOPE =
-  'offline read:recovery read:cycles read:workout read:sleep read:profile read:body_measurement';
+export interface IssuedTokens extends TokenPair {
+  scope: string;
+}
+
+export type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: 'unknown' | 'spent' | 'revoked' };
+
+export type RedeemOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; reason: string };
+
+export interface PkceChallenge {
+  challenge: string;
+  method: 'S256' | 'plain';
+}
 
 interface AccessEntry {
   userKey: string;
@@ -26,18 +43,15 @@ interface CodeEntry {
   redirectUri: string;
   scope: string;
   expiresAtMs: number;
+  pkce?: PkceChallenge;
 }
-
-export interface IssuedTokens extends TokenPair {
-  scope: string;
-}
-
-export type RefreshOutcome =
-  | { ok: true; tokens: IssuedTokens }
-  | { ok: false; reason: 'unknown' | 'spent' | 'revoked' };
 
 function opaque(): string {
   return randomBytes(24).toString('base64url');
+}
+
+export function pkceS256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
 }
 
 export class TokenStore {
@@ -48,9 +62,10 @@ export class TokenStore {
   constructor(
     private readonly nowMs: () => number,
     private readonly ttlSeconds: number,
+    readonly defaultScope: string,
   ) {}
 
-  issue(userKey: string, scope = DEFAULT_SCOPE): IssuedTokens {
+  issue(userKey: string, scope = this.defaultScope): IssuedTokens {
     const accessToken = opaque();
     const refreshToken = opaque();
     this.access.set(accessToken, {
@@ -90,17 +105,25 @@ export class TokenStore {
   }
 
   /** Authorization-code flow: a one-time code valid for 10 minutes, bound to its redirect URI. */
-  issueCode(userKey: string, redirectUri: string, scope: string): string {
+  issueCode(userKey: string, redirectUri: string, scope: string, pkce?: PkceChallenge): string {
     const code = opaque();
-    this.codes.set(code, { userKey, redirectUri, scope, expiresAtMs: this.nowMs() + 600_000 });
+    this.codes.set(code, { userKey, redirectUri, scope, expiresAtMs: this.nowMs() + 600_000, pkce });
     return code;
   }
 
-  redeemCode(code: string, redirectUri: string | null): IssuedTokens | undefined {
+  redeemCode(code: string, redirectUri: string | null, codeVerifier: string | null): RedeemOutcome {
     const entry = this.codes.get(code);
     this.codes.delete(code);
-    if (!entry || entry.expiresAtMs <= this.nowMs()) return undefined;
-    if (redirectUri !== null && redirectUri !== entry.redirectUri) return undefined;
-    return this.issue(entry.userKey, entry.scope);
+    if (!entry || entry.expiresAtMs <= this.nowMs())
+      return { ok: false, reason: 'authorization code is not valid' };
+    if (redirectUri !== entry.redirectUri) {
+      return { ok: false, reason: 'redirect_uri does not match the authorization request' };
+    }
+    if (entry.pkce) {
+      if (!codeVerifier) return { ok: false, reason: 'code_verifier is required (PKCE)' };
+      const derived = entry.pkce.method === 'S256' ? pkceS256(codeVerifier) : codeVerifier;
+      if (derived !== entry.pkce.challenge) return { ok: false, reason: 'code_verifier does not match' };
+    }
+    return { ok: true, tokens: this.issue(entry.userKey, entry.scope) };
   }
 }
