@@ -2,20 +2,16 @@
 -- user, local day and device/app (provider + source), daily_health one row per user and local day
 -- with each measure taken from the best-ranked source (source_preferences).
 --
--- Rows come from the generic typed views (sleeps, recoveries, workouts, cycles: any provider's
--- branch flows in), from the long `samples` view through sample_measures, and from "bridges":
--- provider records no typed view carries (Oura's daily readiness and activity documents) or not
--- yet (Oura and Apple Health sleeps, Apple Health workouts). A bridge steps aside for a user as
--- soon as the typed view holds that provider's rows for them, so merging a provider's typed branch
--- never counts a night twice.
---
--- `source` of a typed view row is read as to_jsonb(row) ->> 'source': the column exists in views
--- whose providers carry sources and may not in others, and this reads both without restating them.
+-- Rows come from the typed views (sleeps, recoveries, workouts, cycles, readiness, daily_activity:
+-- any provider's branch flows in), from the long `samples` view through sample_measures, and from
+-- "bridges" for Apple Health records no typed view carries yet (sleep stages, workouts). A bridge
+-- steps aside for a user as soon as the typed view holds that provider's rows for them, so merging
+-- the provider's typed branch never counts a night twice.
 
 create view daily_health_by_source as
   with parts as (
     -- Main sleeps (naps are not the night). Minutes; efficiency as the provider scored it.
-    select 'sleep' as part, s.user_id, s.day, s.provider, to_jsonb(s) ->> 'source' as source,
+    select 'sleep' as part, s.user_id, s.day, s.provider, s.source as source,
       s.start_at, s.end_at,
       s.asleep_h * 60 as v1, s.in_bed_h * 60 as v2, s.deep_h * 60 as v3, s.rem_h * 60 as v4,
       s.light_h * 60 as v5, s.awake_h * 60 as v6, s.efficiency_pct as v7, null::text as label
@@ -23,17 +19,17 @@ create view daily_health_by_source as
     where not s.is_nap
     union all
     -- Recovery: score 0-100, HRV (RMSSD in every typed branch: WHOOP, Oura), resting HR.
-    select 'recovery', r.user_id, r.day, r.provider, to_jsonb(r) ->> 'source', r.start_at, r.end_at,
+    select 'recovery', r.user_id, r.day, r.provider, r.source, r.start_at, r.end_at,
       r.recovery_pct, r.hrv_ms, r.resting_hr_bpm, null, null, null, null,
       case r.provider when 'whoop' then 'WHOOP recovery' else r.provider || ' recovery' end
     from recoveries r
     union all
-    select 'workout', w.user_id, w.day, w.provider, to_jsonb(w) ->> 'source', w.start_at, w.end_at,
+    select 'workout', w.user_id, w.day, w.provider, w.source, w.start_at, w.end_at,
       w.duration_min, null, null, null, null, null, null, null
     from workouts w
     union all
     -- A WHOOP cycle's energy is the whole day's expenditure (resting + active).
-    select 'cycle', c.user_id, c.day, c.provider, to_jsonb(c) ->> 'source', c.start_at, c.end_at,
+    select 'cycle', c.user_id, c.day, c.provider, c.source, c.start_at, c.end_at,
       c.energy_kcal, null, null, null, null, null, null, null
     from cycles c
     union all
@@ -42,40 +38,17 @@ create view daily_health_by_source as
     from samples x
     join sample_measures m on m.type = x.type and m.unit = x.unit
     union all
-    -- Bridge: Oura's readiness (its 0-100 score of the day) and its night's lowest heart rate and
-    -- average HRV (RMSSD) from the long sleep, unless recoveries already carries Oura for the user.
-    select 'recovery', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
-      r.start_at, r.end_at,
-      case when r.kind = 'daily_readiness' then (r.payload ->> 'score')::float8 end,
-      case when r.kind = 'sleep' then (r.payload ->> 'average_hrv')::float8 end,
-      case when r.kind = 'sleep' then (r.payload ->> 'lowest_heart_rate')::float8 end,
-      null, null, null, null,
-      'Oura readiness'
-    from records r
-    where r.provider = 'oura' and r.deleted_at is null
-      and (r.kind = 'daily_readiness' or (r.kind = 'sleep' and r.payload ->> 'type' = 'long_sleep'))
-      and not exists (select from recoveries t where t.provider = 'oura' and t.user_id = r.user_id)
+    -- Readiness-style daily scores (Oura readiness) with the night's HRV (RMSSD) and resting heart
+    -- rate, from the typed `readiness` view (every provider's branch).
+    select 'recovery', r.user_id, r.day, r.provider, r.source, r.start_at, null::timestamptz,
+      r.readiness_pct, r.hrv_ms, r.resting_hr_bpm, null, null, null, null,
+      initcap(r.provider) || ' readiness'
+    from readiness r
     union all
-    -- Bridge: Oura's daily activity (steps, active and total kcal); no typed view has daily activity.
-    select 'activity', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
-      r.start_at, r.end_at,
-      (r.payload ->> 'steps')::float8, (r.payload ->> 'active_calories')::float8,
-      (r.payload ->> 'total_calories')::float8, null, null, null, null, null
-    from records r
-    where r.provider = 'oura' and r.kind = 'daily_activity' and r.deleted_at is null
-    union all
-    -- Bridge: Oura sleep periods (the long sleep is the night; naps and rejected 'rest' periods are
-    -- not), until sleeps carries Oura for the user. Seconds -> minutes.
-    select 'sleep', r.user_id, coalesce(r.local_day, (r.payload ->> 'day')::date), r.provider, r.source,
-      r.start_at, r.end_at,
-      (r.payload ->> 'total_sleep_duration')::float8 / 60, (r.payload ->> 'time_in_bed')::float8 / 60,
-      (r.payload ->> 'deep_sleep_duration')::float8 / 60, (r.payload ->> 'rem_sleep_duration')::float8 / 60,
-      (r.payload ->> 'light_sleep_duration')::float8 / 60, (r.payload ->> 'awake_time')::float8 / 60,
-      (r.payload ->> 'efficiency')::float8, null
-    from records r
-    where r.provider = 'oura' and r.kind = 'sleep' and r.deleted_at is null
-      and r.payload ->> 'type' = 'long_sleep'
-      and not exists (select from sleeps t where t.provider = 'oura' and t.user_id = r.user_id)
+    -- Daily activity documents (Oura, Junction): steps, active and total kcal.
+    select 'activity', a.user_id, a.day, a.provider, a.source, a.start_at, null::timestamptz,
+      a.steps::float8, a.active_energy_kcal, a.total_energy_kcal, null, null, null, null, null
+    from daily_activity a
     union all
     -- Bridge: Apple Health sleep stages (one record per stage interval), until sleeps carries Apple
     -- Health for the user. A stage ending before 18:00 local belongs to that day's night, a later

@@ -55,11 +55,11 @@ async function clearPreferences() {
 async function whoopByDay() {
   const rec = await db.sql<{ day: Date; recovery_pct: number | null; hrv_ms: number | null }[]>`
     select distinct on (day) day, recovery_pct, hrv_ms from recoveries
-    where user_id = ${USER} and recovery_pct is not null order by day, start_at desc`;
+    where user_id = ${USER} and provider = 'whoop' and recovery_pct is not null order by day, start_at desc`;
   const sleep = await db.sql<{ day: Date; min: number }[]>`
-    select day, sum(asleep_h) * 60 as min from sleeps where user_id = ${USER} and not is_nap group by day`;
+    select day, sum(asleep_h) * 60 as min from sleeps where user_id = ${USER} and provider = 'whoop' and not is_nap group by day`;
   const workouts = await db.sql<{ day: Date; n: number; min: number }[]>`
-    select day, count(*)::int as n, sum(duration_min) as min from workouts where user_id = ${USER} group by day`;
+    select day, count(*)::int as n, sum(duration_min) as min from workouts where user_id = ${USER} and provider = 'whoop' group by day`;
   return {
     recovery: new Map(rec.map((r) => [iso(r.day), r])),
     sleepMin: new Map(sleep.map((r) => [iso(r.day), r.min])),
