@@ -2,13 +2,14 @@
 // providers store it, for test/daily-health.test.ts:
 //   * WHOOP: fetched from the WHOOP sandbox over real HTTP by the real client, mapped by its mapping,
 //     stored by upsertRecords.
-//   * Oura and Apple Health: documents in the providers' own shapes (Oura's /v2/usercollection
-//     documents; Apple Health export Records as the Apple Health mapping stores them: the element's
-//     attributes with a numeric `value`, `source` = sourceName, content-keyed ids), built around each
-//     WHOOP night so the devices measure the same nights, and stored by upsertRecords. Their own
-//     mappings live on their provider branches; these records have the shape those mappings write.
+//   * Oura: /v2/usercollection documents built around each WHOOP night (the devices measure the
+//     same nights), mapped by the Oura mapping, stored by upsertRecords.
+//   * Apple Health: export Records as the Apple Health mapping stores them (the element's attributes
+//     with a numeric `value`, `source` = sourceName, content-keyed ids). That mapping lives on the
+//     Apple Health branch, not merged here yet; these records have the shape it writes.
 // Every figure the tests expect is kept here, computed from the documents, not from the views.
 import { contentKey } from '../../providers/content-key.ts';
+import { mapOuraDocuments } from '../../providers/oura/mapping.ts';
 import { createLocalBudget } from '../../providers/rate-budget.ts';
 import type { MappedRecord, RequestStats } from '../../providers/types.ts';
 import { createWhoopClient } from '../../providers/whoop/client.ts';
@@ -18,6 +19,27 @@ import { upsertRecords } from '../../store/records.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+
+/** The daily_activity fields this test does not look at (required by Oura's schema). */
+const OURA_ACTIVITY_REST = {
+  average_met_minutes: 1.5,
+  contributors: {},
+  equivalent_walking_distance: 6000,
+  high_activity_met_minutes: 30,
+  high_activity_time: 1200,
+  inactivity_alerts: 0,
+  low_activity_met_minutes: 100,
+  low_activity_time: 9000,
+  medium_activity_met_minutes: 80,
+  medium_activity_time: 2400,
+  meters_to_target: 0,
+  non_wear_time: 0,
+  resting_time: 30000,
+  sedentary_met_minutes: 20,
+  sedentary_time: 30000,
+  target_calories: 450,
+  target_meters: 8000,
+};
 
 export interface Night {
   day: string;
@@ -216,7 +238,7 @@ export async function seedMultiSource(
     // Oura: the same night a little longer in bed; no ring on the first night.
     const bedStart = new Date(night.startAt.getTime() - 12 * MINUTE);
     const bedEnd = new Date(night.endAt.getTime() + 4 * MINUTE);
-    const inBedS = (bedEnd.getTime() - bedStart.getTime()) / 1000;
+    const inBedS = Math.round((bedEnd.getTime() - bedStart.getTime()) / 1000);
     const asleepS = Math.round(inBedS * 0.88);
     const wearsRing = i !== 0;
     const ouraHrv = 40 + i;
@@ -235,6 +257,8 @@ export async function seedMultiSource(
           id: `oura-sleep-${day}`,
           day,
           type: 'long_sleep',
+          period: 0,
+          low_battery_alert: false,
           bedtime_start: ouraTime(bedStart, tzOffset),
           bedtime_end: ouraTime(bedEnd, tzOffset),
           time_in_bed: inBedS,
@@ -255,16 +279,24 @@ export async function seedMultiSource(
     for (const [kind, payload] of [
       [
         'daily_readiness',
-        { id: `oura-readiness-${day}`, day, score: readiness, timestamp: ouraTime(midnight, tzOffset) },
+        {
+          id: `oura-readiness-${day}`,
+          day,
+          score: readiness,
+          contributors: {},
+          timestamp: ouraTime(midnight, tzOffset),
+        },
       ],
       [
         'daily_activity',
         {
+          ...OURA_ACTIVITY_REST,
           id: `oura-activity-${day}`,
           day,
           steps: ouraSteps,
           active_calories: 400 + i,
           total_calories: 2400 + i,
+          met: { interval: 60, items: [], timestamp: ouraTime(midnight, tzOffset) },
           timestamp: ouraTime(midnight, tzOffset),
         },
       ],
@@ -435,7 +467,15 @@ export async function seedMultiSource(
   const lastTruth = must(truth.get(last.day));
   lastTruth.iphoneSteps += travelSample.steps;
 
-  await upsertRecords(sql, 'oura', userId, oura);
+  // Oura's documents go through the Oura mapping, as a backfill stores them.
+  for (const kind of ['sleep', 'daily_readiness', 'daily_activity'] as const) {
+    const mapped = mapOuraDocuments(
+      kind,
+      oura.filter((r) => r.kind === kind).map((r) => r.payload),
+    );
+    if (mapped.quarantined.length) throw new Error(`Oura ${kind}: ${mapped.quarantined[0]?.reason}`);
+    await upsertRecords(sql, 'oura', userId, mapped.records);
+  }
   await upsertRecords(sql, 'apple_health', userId, apple);
   return {
     userId,
