@@ -2,6 +2,7 @@
 // newline, so that regenerating unchanged sources gives byte-identical files.
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { appleHealthDashboard } from './apple-health.ts';
+import { compareDashboard } from './compare.ts';
 import { overviewDashboard } from './overview.ts';
 import { pipelineDashboard } from './pipeline.ts';
 import { recoveryDashboard } from './recovery.ts';
@@ -12,6 +13,7 @@ import { workerDashboard } from './worker.ts';
 /** File name (in grafana/dashboards/) → dashboard. */
 export const DASHBOARDS: Record<string, () => Dashboard> = {
   'overview.json': overviewDashboard,
+  'compare.json': compareDashboard,
   'sleep.json': sleepDashboard,
   'recovery.json': recoveryDashboard,
   'strain.json': strainDashboard,

@@ -1,46 +1,47 @@
-// Overview: "how am I doing today, and which way is it trending?" The latest day's recovery, HRV,
-// resting HR, sleep and strain, then 30- and 90-day trends and a 30-vs-90-day comparison.
+// Overview: "how am I doing today, and which way is it trending?" across every provider. Headline
+// figures come from daily_health (each measure from the user's preferred source, named in the
+// panels); the per-source trends from daily_health_by_source, filtered by $provider and $source.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { type Dashboard, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as GaugePanel } from '@grafana/grafana-foundation-sdk/gauge';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
-  BY_USER,
-  connectedProviderVariable,
   finish,
   legend,
   NEUTRAL,
   newDashboard,
-  PROVIDERS,
+  providerVariable,
   RECOVERY_BANDS,
   reduce,
   SLEEP_HOURS,
-  STRAIN_ZONES,
   series,
   table,
   thresholds,
   tooltip,
   USERS,
 } from './common.ts';
+import { bySourceSeries, sourceVariable } from './sources.ts';
 
-/** One daily_summary column per user, as a series named after the user; the stat shows its last value. */
-function latest(column: string): string {
+const PREFERRED =
+  'Each day from the source ranked first in source_preferences that has the measure (docs/sql-reference.md, "Choosing sources").';
+
+/** One daily_health column per user and day; `label` names the series (e.g. with the HRV kind). */
+function latest(column: string, label = 'user_id'): string {
   return `
-    select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
-    from daily_summary
-    where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
+    select $__timeGroupAlias(day, '1d'), ${label} as metric, ${column} as value
+    from daily_health
+    where ${USERS} and $__timeFilter(day) and ${column} is not null
     order by 1, 2`;
 }
 
-function stat(title: string, description: string, column: string, unit: string) {
+function stat(title: string, description: string, sql: string, unit: string) {
   return new StatPanel()
     .title(title)
-    .description(description)
+    .description(`${description} ${PREFERRED}`)
     .unit(unit)
-    .withTarget(series(latest(column)))
+    .withTarget(series(sql))
     .reduceOptions(reduce('lastNotNull'))
     .graphMode(common.BigValueGraphMode.Area)
     .colorMode(common.BigValueColorMode.Background)
@@ -49,50 +50,58 @@ function stat(title: string, description: string, column: string, unit: string) 
     .span(4);
 }
 
-function gauge(title: string, description: string, column: string, unit: string, max: number) {
-  return new GaugePanel()
+function timeseries(title: string, description: string, sql: string, unit: string) {
+  return new TimeseriesPanel()
     .title(title)
     .description(description)
     .unit(unit)
-    .min(0)
-    .max(max)
-    .withTarget(series(latest(column)))
-    .reduceOptions(reduce('lastNotNull'))
-    .showThresholdMarkers(true)
-    .height(5)
-    .span(4);
+    .withTarget(series(sql))
+    .legend(legend('mean', 'lastNotNull'))
+    .tooltip(tooltip())
+    .span(12);
 }
 
-/** A daily series per user with its trailing 7-day mean, computed over extra days before the range. */
-function trend(column: string, label: string): string {
-  return `
-    with d as (
-      select day, user_id, ${column} as value,
-        avg(${column}) over (partition by user_id order by day
-                             range between interval '6 days' preceding and current row) as mean_7d
-      from daily_summary
-      where ${USERS} and ${PROVIDERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date
-    )
-    select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", mean_7d as "7-day mean"
-    from d
-    where $__timeFilter(day)
-    order by 1, 2`;
-}
+/** The preferred recovery/readiness score with its trailing 7-day mean, over extra days before the range. */
+const RECOVERY_TREND = `
+  with d as (
+    select day, user_id, recovery_score,
+      avg(recovery_score) over (partition by user_id order by day
+                                range between interval '6 days' preceding and current row) as mean_7d
+    from daily_health
+    where ${USERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date
+  )
+  select $__timeGroupAlias(day, '1d'), user_id as metric, recovery_score as score, mean_7d as "7-day mean"
+  from d
+  where $__timeFilter(day) and recovery_score is not null
+  order by 1, 2`;
+
+const ANSWERED_BY = `
+  select day, user_id as "user",
+    sleep_provider || coalesce(' / ' || sleep_source, '') as sleep,
+    recovery_score_kind as "recovery score",
+    hrv_provider || coalesce(' / ' || hrv_source, '') || ' (' || hrv_kind || ')' as "HRV",
+    resting_hr_provider || coalesce(' / ' || resting_hr_source, '') as "resting HR",
+    steps_provider || coalesce(' / ' || steps_source, '') as steps,
+    active_energy_provider || coalesce(' / ' || active_energy_source, '') as "active energy",
+    workouts_provider || coalesce(' / ' || workouts_source, '') as workouts,
+    source_count as sources
+  from daily_health
+  where ${USERS} and $__timeFilter(day)
+  order by day desc, 2
+  limit 60`;
 
 const COMPARISON = `
   select user_id as "user",
-    avg(recovery_pct) filter (where day > $__timeTo()::date - 30) as "recovery 30d",
-    avg(recovery_pct) as "recovery 90d",
-    avg(hrv_ms) filter (where day > $__timeTo()::date - 30) as "HRV 30d",
-    avg(hrv_ms) as "HRV 90d",
+    avg(recovery_score) filter (where day > $__timeTo()::date - 30) as "score 30d",
+    avg(recovery_score) as "score 90d",
     avg(resting_hr_bpm) filter (where day > $__timeTo()::date - 30) as "resting HR 30d",
     avg(resting_hr_bpm) as "resting HR 90d",
-    avg(sleep_h) filter (where day > $__timeTo()::date - 30) as "sleep 30d",
-    avg(sleep_h) as "sleep 90d",
-    avg(day_strain) filter (where day > $__timeTo()::date - 30) as "strain 30d",
-    avg(day_strain) as "strain 90d"
-  from daily_summary
-  where ${USERS} and ${PROVIDERS} and day > $__timeTo()::date - 90 and day <= $__timeTo()::date
+    avg(sleep_h) filter (where day > $__timeTo()::date - 30) as "sleep h 30d",
+    avg(sleep_h) as "sleep h 90d",
+    avg(steps) filter (where day > $__timeTo()::date - 30) as "steps 30d",
+    avg(steps) as "steps 90d"
+  from daily_health
+  where ${USERS} and day > $__timeTo()::date - 90 and day <= $__timeTo()::date
   group by 1
   order by 1`;
 
@@ -100,16 +109,17 @@ export function overviewDashboard(): Dashboard {
   const builder = newDashboard(
     'wearhouse-overview',
     'Overview',
-    "Today's recovery, sleep and strain at a glance, and how they trend over 30 and 90 days.",
+    "Today's recovery, sleep and activity from every connected device at a glance (each measure from the preferred source), and each device's trends.",
     'now-30d',
   )
-    .withVariable(connectedProviderVariable())
-    .withRow(new RowBuilder('Latest day'))
+    .withVariable(providerVariable())
+    .withVariable(sourceVariable())
+    .withRow(new RowBuilder('Latest day (preferred source per measure)'))
     .withPanel(
       stat(
-        'Recovery',
-        "The latest day's recovery score (0-33 red, 34-66 yellow, 67-100 green).",
-        'recovery_pct',
+        'Recovery / readiness',
+        "The latest day's 0-100 score: WHOOP recovery or Oura readiness, never an average of the two (bands 0-33 red, 34-66 yellow, 67-100 green).",
+        latest('recovery_score', "user_id || ' ' || recovery_score_kind"),
         units.Percent,
       )
         .min(0)
@@ -117,95 +127,126 @@ export function overviewDashboard(): Dashboard {
         .thresholds(RECOVERY_BANDS()),
     )
     .withPanel(
-      stat('HRV', "The latest night's heart-rate variability (RMSSD).", 'hrv_ms', units.Milliseconds)
+      stat(
+        'HRV',
+        "The latest night's heart-rate variability in ms, named by kind: RMSSD (WHOOP, Oura) or SDNN (Apple Health); the two are not comparable.",
+        latest('hrv_ms', "user_id || ' ' || hrv_kind"),
+        units.Milliseconds,
+      )
         .decimals(0)
         .thresholds(NEUTRAL()),
     )
     .withPanel(
-      stat('Resting heart rate', "The latest night's resting heart rate.", 'resting_hr_bpm', 'suffix: bpm')
+      stat(
+        'Resting heart rate',
+        "The latest day's resting heart rate in beats per minute.",
+        latest('resting_hr_bpm'),
+        'suffix: bpm',
+      )
         .decimals(0)
-        .thresholds(NEUTRAL()),
+        .thresholds(thresholds('green', [60, 'yellow'], [75, 'red'])),
     )
     .withPanel(
-      stat('Sleep', 'Hours asleep in the latest main sleep (naps excluded).', 'sleep_h', units.Hours)
+      stat(
+        'Sleep',
+        'Hours asleep in the latest night (main sleep, naps excluded).',
+        latest('sleep_h'),
+        units.Hours,
+      )
         .decimals(1)
         .thresholds(SLEEP_HOURS()),
     )
     .withPanel(
-      gauge(
-        'Sleep performance',
-        'Hours asleep as a share of the sleep needed.',
-        'sleep_performance_pct',
-        units.Percent,
-        100,
-      ).thresholds(thresholds('red', [70, 'yellow'], [85, 'green'])),
+      stat(
+        'Steps',
+        "The latest day's steps (one device's count, never a sum over devices).",
+        latest('steps'),
+        units.Short,
+      )
+        .decimals(0)
+        .thresholds(thresholds('red', [5000, 'yellow'], [8000, 'green'])),
     )
     .withPanel(
-      gauge('Day strain', "The latest full day's strain (0-21).", 'day_strain', units.Short, 21)
-        .decimals(1)
-        .thresholds(STRAIN_ZONES()),
+      stat(
+        'Active energy',
+        "The latest day's active energy in kcal (above resting).",
+        latest('active_energy_kcal'),
+        'suffix: kcal',
+      )
+        .decimals(0)
+        .thresholds(NEUTRAL()),
     )
     .withRow(new RowBuilder('Trends'))
     .withPanel(
-      new TimeseriesPanel()
-        .title('Recovery, last 90 days')
-        .description(
-          'Daily recovery with its trailing 7-day mean, over the recovery bands (red below 34, green from 67).',
-        )
-        .timeFrom('90d')
-        .unit(units.Percent)
+      timeseries(
+        'Recovery / readiness (preferred source)',
+        `The daily 0-100 score with its trailing 7-day mean, over the red/yellow/green bands. ${PREFERRED}`,
+        RECOVERY_TREND,
+        units.Percent,
+      )
         .min(0)
         .max(100)
         .thresholds(RECOVERY_BANDS())
         .thresholdsStyle(
           new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Area),
-        )
-        .displayName(BY_USER)
-        .withTarget(series(trend('recovery_pct', 'recovery')))
-        .legend(legend('mean', 'lastNotNull'))
-        .tooltip(tooltip())
-        .span(12),
+        ),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Sleep, last 30 days')
-        .description('Hours asleep per night (main sleep) with the trailing 7-day mean.')
-        .timeFrom('30d')
-        .unit(units.Hours)
+      timeseries(
+        'Sleep by source',
+        'Hours asleep per night as each selected device measured it ($provider, $source); a night is the local day the wearer woke up.',
+        bySourceSeries('sleep_min / 60', 'sleep_min'),
+        units.Hours,
+      )
         .decimals(1)
         .min(0)
         .thresholds(SLEEP_HOURS())
         .thresholdsStyle(
           new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed),
         )
-        .displayName(BY_USER)
-        .withTarget(series(trend('sleep_h', 'asleep')))
-        .legend(legend('mean', 'min'))
-        .tooltip(tooltip())
-        .span(12),
+        .span(6),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Day strain, last 30 days')
-        .description('Strain of each physiological day (0-21) with the trailing 7-day mean.')
-        .timeFrom('30d')
-        .unit(units.Short)
-        .decimals(1)
+      timeseries(
+        'Resting heart rate by source',
+        'Resting heart rate (bpm) per day as each selected device measured it.',
+        bySourceSeries('resting_hr_bpm', 'resting_hr_bpm'),
+        'suffix: bpm',
+      )
+        .decimals(0)
+        .thresholds(NEUTRAL())
+        .span(6),
+    )
+    .withPanel(
+      timeseries(
+        'Steps by source',
+        "Steps per local day counted by each selected device (the phone and the watch count the same walks: compare, don't add).",
+        bySourceSeries('steps', 'steps'),
+        units.Short,
+      )
+        .decimals(0)
         .min(0)
-        .max(21)
-        .thresholds(STRAIN_ZONES())
         .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(60)
-        .displayName(BY_USER)
-        .withTarget(series(trend('day_strain', 'strain')))
-        .legend(legend('mean', 'max'))
-        .tooltip(tooltip())
+        .fillOpacity(50)
+        .thresholds(NEUTRAL()),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Which source answered')
+        .description(
+          'For each day of the range, the provider / source each measure of daily_health came from (change the order with source_preferences).',
+        )
+        .unit(units.Short)
+        .thresholds(NEUTRAL())
+        .withTarget(table(ANSWERED_BY))
         .span(12),
     )
     .withPanel(
       new TablePanel()
         .title('Last 30 days against the last 90')
-        .description('Means per user over the 30 and 90 days ending at the end of the time range.')
+        .description(
+          'Means of the preferred figures per user over the 30 and 90 days ending at the end of the time range.',
+        )
         .unit(units.Short)
         .decimals(1)
         .thresholds(NEUTRAL())
