@@ -53,7 +53,8 @@ interface CheckResult {
 }
 
 /** Expands a target as Grafana would for the backfilled range and runs it as the Grafana role. */
-async function runTarget(target: PanelTarget, users: string[]) {
+/** `provider` defaults to "All"; the WHOOP cross-checks pick WHOOP, as a user of a one-provider dashboard does. */
+async function runTarget(target: PanelTarget, users: string[], provider: string[] = providers) {
   const to = data.to;
   // A panel's relative time override ("90d") queries that much before the range's end.
   const from = target.timeFrom ? new Date(to.getTime() - durationMs(target.timeFrom)) : data.from;
@@ -61,8 +62,8 @@ async function runTarget(target: PanelTarget, users: string[]) {
     from,
     to,
     intervalMs: panelIntervalMs(from, to),
-    // $provider is "All": every provider of the providers table, as Grafana sends it.
-    variables: { user: users, provider: providers },
+    // $provider is "All" unless a test picks one: every provider of the providers table, as Grafana sends it.
+    variables: { user: users, provider },
   });
   // Grafana sends panel SQL over the simple query protocol (sqleng execQuery: PgConn.Exec).
   const rows = await grafana.unsafe(sql).simple();
@@ -124,7 +125,7 @@ describe('panels show what the sandbox served and what the runs did', () => {
 
   it('Sleep stages and hours asleep: each night, the stage sums of the sleeps the sandbox served', async () => {
     const user = data.users[0] as string;
-    const { rows } = await runTarget(panel('Sleep', 'Sleep stages: $user'), [user]);
+    const { rows } = await runTarget(panel('Sleep', 'Sleep stages: $user'), [user], ['whoop']);
     const shown = new Map<string, Stages>(
       rows
         .filter((r) => r.light !== null && inside(dayOf(r.time)))
@@ -147,7 +148,7 @@ describe('panels show what the sandbox served and what the runs did', () => {
       for (const stage of ['deep', 'rem', 'light', 'awake'] as const)
         expect(shown.get(day)?.[stage], `${day} ${stage}`).toBeCloseTo(stages[stage], 9);
     // Hours asleep are the three sleep stages, awake time excluded.
-    const asleep = await runTarget(panel('Sleep', 'Mean hours asleep'), [user]);
+    const asleep = await runTarget(panel('Sleep', 'Mean hours asleep'), [user], ['whoop']);
     for (const row of asleep.rows.filter((r) => inside(dayOf(r.time)))) {
       const stages = served.get(dayOf(row.time));
       expect(Number(row.value), dayOf(row.time)).toBeCloseTo(
@@ -159,7 +160,7 @@ describe('panels show what the sandbox served and what the runs did', () => {
 
   it('Workouts by sport: the workouts the sandbox served in the range, live ones only', async () => {
     const user = data.users[0] as string;
-    const { rows } = await runTarget(panel('Strain & workouts', 'Workouts by sport'), [user]);
+    const { rows } = await runTarget(panel('Strain & workouts', 'Workouts by sport'), [user], ['whoop']);
     const served = workoutsBySport(data.stack.sandbox.control, user, data.from, data.to);
     expect(rows.map((r) => r.sport).sort()).toEqual([...served.keys()].sort());
     for (const row of rows) {
