@@ -72,11 +72,11 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     if (error instanceof CliError) {
       process.stderr.write(`wearhouse: ${error.message}\n  hint: ${error.hint}\n`);
-    } else if (error instanceof InvalidInputError) {
-      process.stderr.write(
-        `wearhouse: ${error.message}\n  hint: wearhouse --help shows every command and its options\n`,
-      );
-    } else if (error instanceof ConfigError || error instanceof UsageError) {
+    } else if (
+      error instanceof ConfigError ||
+      error instanceof InvalidInputError ||
+      error instanceof UsageError
+    ) {
       process.stderr.write(`wearhouse: ${error.message}\n`);
     } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wearhouse: ${error.message}\n\n${usage}`);
