@@ -50,7 +50,8 @@ export function createPageFetcher(options: {
   return {
     async next(request) {
       const raw = await fetchRaw(request);
-      const mapped = runtime.mapDocuments(raw.kind, raw.documents);
+      // The window's kind, whatever the page says: coverage and soft-deletes are kept per that kind.
+      const mapped = runtime.mapDocuments(request.kind, raw.documents);
       return raw.nextCursor ? { ...mapped, nextCursor: raw.nextCursor } : mapped;
     },
   };

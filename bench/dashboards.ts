@@ -11,6 +11,10 @@ import {
   type PanelTarget,
   panelIntervalMs,
 } from '../grafana/macros.ts';
+import { providerCatalog } from '../providers/catalog.ts';
+import { providerBudgets } from '../providers/registry.ts';
+import { upsertProviders } from '../store/providers.ts';
+import { loadConfig } from '../worker/config.ts';
 import { loadDashboardData } from './dashboard-data.ts';
 import { type BenchServices, DAY_MS } from './harness.ts';
 import type { Section } from './report.ts';
@@ -61,6 +65,9 @@ export async function measureDashboards(
   try {
     log(`dashboards: loading ${options.users} users × 5 years`);
     const data = await loadDashboardData(db, options.users, log);
+    // As a worker does at start: the providers the dashboards' $provider variable lists ("All").
+    await upsertProviders(db.sql, providerBudgets(loadConfig({})));
+    const providers = Object.keys(providerCatalog);
     log(
       `dashboards: ${data.records} records, ${data.syncRuns} sync runs loaded in ${Math.round(data.loadSeconds)} s`,
     );
@@ -79,7 +86,7 @@ export async function measureDashboards(
             from,
             to,
             intervalMs: panelIntervalMs(from, to),
-            variables: { user: users },
+            variables: { user: users, provider: providers },
           });
         const timing: PanelTiming = {
           panel: `${target.dashboard} / ${target.panelTitle}${target.refId === 'A' ? '' : ` (${target.refId})`}`,

@@ -12,8 +12,6 @@ export const providerCatalog: Readonly<Record<string, ProviderDescriptor>> = Obj
   Object.fromEntries(descriptors.map((descriptor) => [descriptor.name, descriptor])),
 );
 
-export type ProviderName = string;
-
 export function isProviderName(name: string): boolean {
   return Object.hasOwn(providerCatalog, name);
 }

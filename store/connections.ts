@@ -93,6 +93,29 @@ export async function getConnection(
   return rows[0];
 }
 
+/** The local connection of a provider user (webhooks name users by their id at the provider). */
+export async function getConnectionByExternalUser(
+  sql: Tx,
+  provider: string,
+  externalUserId: string,
+): Promise<ConnectionRow | undefined> {
+  const rows = await sql<ConnectionRow[]>`
+    select * from connections where provider = ${provider} and external_user_id = ${externalUserId}`;
+  return rows[0];
+}
+
+/** Records an OAuth connection's user id at the provider once it is known (profile, first webhook). */
+export async function setExternalUserId(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  externalUserId: string,
+): Promise<void> {
+  await sql`
+    update connections set external_user_id = ${externalUserId}, updated_at = now()
+    where provider = ${provider} and user_id = ${userId}`;
+}
+
 export function decryptTokens(
   cipher: TokenCipher,
   row: ConnectionRow,

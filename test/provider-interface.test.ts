@@ -13,7 +13,7 @@ import { providerModules } from '../providers/modules.ts';
 import { createLocalBudget } from '../providers/rate-budget.ts';
 import { createProviderRuntimes, providerBudgets } from '../providers/registry.ts';
 import type { ProviderDescriptor, ProviderRuntime } from '../providers/types.ts';
-import { saveConnection } from '../store/connections.ts';
+import { getConnectionByExternalUser, saveConnection, setExternalUserId } from '../store/connections.ts';
 import { createTokenCipher } from '../store/crypto.ts';
 import { upsertProviders } from '../store/providers.ts';
 import { upsertRecords } from '../store/records.ts';
@@ -152,13 +152,21 @@ describe('on Postgres', () => {
     // A 401 with an API key is the app's key: nothing to refresh.
     const held = await credentials.forConnection(acmeRuntime, 'ann', stats());
     expect(await credentials.afterUnauthorized(acmeRuntime, 'ann', held, stats())).toBeUndefined();
-    // Another local user cannot take the same provider user.
+    // Another local user cannot take the same provider user; webhooks find the one who has it.
     await expect(saveConnection(db.sql, 'acme', 'ben', 'ext-123')).rejects.toMatchObject({ code: '23505' });
+    expect((await getConnectionByExternalUser(db.sql, 'acme', 'ext-123'))?.user_id).toBe('ann');
+    expect(await getConnectionByExternalUser(db.sql, 'acme', 'ext-999')).toBeUndefined();
     // A connection without an id, or not active, is reauth_required.
     await saveConnection(db.sql, 'acme', 'cas', null);
     const missing = await credentials.forConnection(acmeRuntime, 'cas', stats()).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ProviderError);
     expect(missing).toMatchObject({ errorClass: 'reauth_required' });
+    // Once its id is known, it pulls with it.
+    await setExternalUserId(db.sql, 'acme', 'cas', 'ext-777');
+    expect((await credentials.forConnection(acmeRuntime, 'cas', stats())).credentials).toEqual({
+      type: 'api_key',
+      externalUserId: 'ext-777',
+    });
     await db.sql`update connections set status = 'disconnected' where provider = 'acme' and user_id = 'ann'`;
     await expect(credentials.forConnection(acmeRuntime, 'ann', stats())).rejects.toMatchObject({
       errorClass: 'reauth_required',
