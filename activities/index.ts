@@ -1,8 +1,11 @@
 // The activity factory: every activity gets its dependencies here, nothing reaches for globals.
+import { fileImporters } from '../providers/file-importers.ts';
 import type { ProviderRuntime } from '../providers/types.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
 import { createCredentialSource } from './credentials.ts';
+import { createImportFileActivities } from './import-file.ts';
+import { createIngestActivities } from './ingest.ts';
 import type { ActivityMetrics } from './metrics.ts';
 import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
@@ -38,6 +41,9 @@ export function createActivities(deps: ActivityDeps) {
       rescoreLookbackDays: deps.rescoreLookbackDays,
       now: deps.now,
     }),
+    ...createImportFileActivities({ sql: deps.sql, importers: fileImporters, logger: deps.logger }),
+    ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
+    ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

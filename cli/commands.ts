@@ -14,8 +14,10 @@ import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFi
 import { runDemo } from './demo.ts';
 import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
 import { followBackfill } from './follow.ts';
+import { importCommand } from './import.ts';
 import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
+import { serveCommands } from './serve-commands.ts';
 import { printStatus } from './status.ts';
 import { temporalPathLine } from './temporal.ts';
 
@@ -199,6 +201,8 @@ export const commands: Record<string, Command> = {
   status,
   sandbox,
   'rotate-key': rotateKey,
+  import: importCommand,
+  ...serveCommands,
 };
 
 export function redactUrl(url: string): string {

@@ -20,9 +20,13 @@ Usage: wearhouse <command> [options]
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
   status [--user U] [--json]
+  import apple-health --user U FILE [--follow]   import an Apple Health export (export.zip or its XML)
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
   temporal <args…>             the Temporal CLI (installed into .tools/ if missing), against the dev stack
+  serve                        HTTP front door on WEARHOUSE_HTTP_PORT (push ingest, webhooks, hosted connect)
+  ingest-token create --user U | revoke --id N | --user U
+  ingest replay --batch ID | --all
 `;
 
 export const options = {
@@ -41,6 +45,9 @@ export const options = {
   port: { type: 'string' },
   rpm: { type: 'string' },
   users: { type: 'string' },
+  id: { type: 'string' },
+  batch: { type: 'string' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

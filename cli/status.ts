@@ -3,6 +3,7 @@
 import { providerCatalog } from '../providers/catalog.ts';
 import type { Sql } from '../store/db.ts';
 import { CliError } from './explain.ts';
+import { coverageLines, type KindCoverage, loadCoverage } from './status-coverage.ts';
 
 /** One kind of one connection, from the pipeline_freshness view. */
 export interface KindFreshness {
@@ -28,10 +29,12 @@ export interface StatusRow {
   failures_24h: number;
   last_error: string | null;
   kinds: KindFreshness[];
+  /** Covered date ranges and gaps per kind (the coverage ledger). */
+  coverage: KindCoverage[];
 }
 
 export async function loadStatus(sql: Sql, userId?: string): Promise<StatusRow[]> {
-  const rows = await sql<Omit<StatusRow, 'kinds'>[]>`
+  const rows = await sql<Omit<StatusRow, 'kinds' | 'coverage'>[]>`
     select c.provider, c.user_id, c.status,
       ok.last_success,
       (extract(epoch from now() - ok.last_success) / 60)::int as lag_minutes,
@@ -65,8 +68,10 @@ export async function loadStatus(sql: Sql, userId?: string): Promise<StatusRow[]
     from pipeline_freshness
     where ${userId ?? null}::text is null or user_id = ${userId ?? null}
     order by provider, user_id, kind`;
+  const coverage = await loadCoverage(sql, userId);
   return rows.map((row) => ({
     ...row,
+    coverage: coverage.filter((c) => c.provider === row.provider && c.user_id === row.user_id),
     kinds: kinds
       .filter((k) => k.provider === row.provider && k.user_id === row.user_id)
       .map(({ provider: _p, user_id: _u, ...k }) => k),
@@ -91,7 +96,7 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
       })`,
       users.length
         ? '`wearhouse status` lists every connection'
-        : `connect one: wearhouse connect whoop --user ${options.userId}`,
+        : `connect one: wearhouse connect <provider> --user ${options.userId} (providers: ${Object.keys(providerCatalog).join(', ')})`,
     );
   }
   if (rows.length === 0) {
@@ -122,6 +127,8 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
   process.stdout.write(
     `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((row) => line(headers.map((h) => row[h])))].join('\n')}\n`,
   );
+  const coverage = coverageLines(rows.flatMap((r) => r.coverage));
+  if (coverage.length > 0) process.stdout.write(`\ncoverage\n${coverage.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 /** `sleep 12m`, `cycle never`, `workout 3m*` (running now), `recovery 40m!` (its last attempt failed). */

@@ -2,11 +2,18 @@
 // workflow code can validate inputs and plan windows deterministically. Adding a provider adds one
 // line here and one in providers/modules.ts (docs/adding-a-provider.md).
 
+import { appleHealthDescriptor } from './apple_health/descriptor.ts';
+import { junctionDescriptor } from './junction/descriptor.ts';
 import { ouraDescriptor } from './oura/descriptor.ts';
 import type { ProviderDescriptor } from './types.ts';
 import { whoopDescriptor } from './whoop/descriptor.ts';
 
-const descriptors: readonly ProviderDescriptor[] = [whoopDescriptor, ouraDescriptor];
+const descriptors: readonly ProviderDescriptor[] = [
+  whoopDescriptor,
+  ouraDescriptor,
+  junctionDescriptor,
+  appleHealthDescriptor,
+];
 
 export const providerCatalog: Readonly<Record<string, ProviderDescriptor>> = Object.freeze(
   Object.fromEntries(descriptors.map((descriptor) => [descriptor.name, descriptor])),

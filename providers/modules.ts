@@ -2,11 +2,18 @@
 // their runtimes (providers/registry.ts), the config merges their environments (worker/config.ts),
 // the CLI finds their logins and sandboxes here. Adding a provider adds one line (docs/adding-a-provider.md).
 import type { z } from 'zod';
+import { provider as appleHealth } from './apple_health/index.ts';
+import { provider as junction } from './junction/index.ts';
 import { provider as oura } from './oura/index.ts';
 import type { ProviderModule } from './types.ts';
 import { provider as whoop } from './whoop/index.ts';
 
-export const providerModules = [whoop, oura] as const satisfies readonly ProviderModule[];
+export const providerModules = [
+  whoop,
+  oura,
+  junction,
+  appleHealth,
+] as const satisfies readonly ProviderModule[];
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
   ? I

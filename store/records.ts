@@ -57,9 +57,12 @@ export async function upsertRecords(
         provider_updated_at = excluded.provider_updated_at, payload = excluded.payload,
         parent_kind = excluded.parent_kind, parent_source_id = excluded.parent_source_id,
         source = excluded.source, last_changed_at = now(), deleted_at = null
-      where r.payload is distinct from excluded.payload or r.deleted_at is not null
+      where (r.payload is distinct from excluded.payload or r.deleted_at is not null
          or r.source is distinct from excluded.source
-         or r.start_at is distinct from coalesce(excluded.start_at, r.start_at)
+         or r.start_at is distinct from coalesce(excluded.start_at, r.start_at))
+        -- Latest version wins: an older one arriving late (a replayed webhook) never overwrites.
+        and (excluded.provider_updated_at is null or r.provider_updated_at is null
+             or excluded.provider_updated_at >= r.provider_updated_at)
       returning (xmax = 0) as inserted
     )
     select count(*) filter (where inserted)::int as inserted, count(*) filter (where not inserted)::int as updated

@@ -124,6 +124,24 @@ describe('docker-compose.yml', () => {
     expect(command).toContain('--search-attribute WearhouseProvider=Keyword');
   });
 
+  it('runs serve beside the worker: same services and secrets, /health as its healthcheck, scraped', async () => {
+    const serve = service('serve');
+    expect(serve.build).toBe('.');
+    expect(serve.command).toEqual(['serve']);
+    expect(serve.environment).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: service('worker').environment?.DATABASE_URL,
+      TOKEN_ENCRYPTION_KEY: service('worker').environment?.TOKEN_ENCRYPTION_KEY,
+      WEARHOUSE_HTTP_PORT: '8787',
+    });
+    expect(serve.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8787/health');
+    expect(serve.depends_on).toEqual(service('worker').depends_on);
+    expect((serve as { ports?: string[] }).ports).toEqual([`127.0.0.1:\${WEARHOUSE_HTTP_PORT:-8787}:8787`]);
+    const { scrape_configs: jobs } = await yamlFile('prometheus/prometheus.yml');
+    const job = jobs.find((j: { job_name: string }) => j.job_name === 'wearhouse-serve');
+    expect(job.dns_sd_configs).toEqual([expect.objectContaining({ names: ['serve'], port: 8787 })]);
+  });
+
   it('builds the worker from the Dockerfile and gives it the services and secrets', async () => {
     const worker = service('worker');
     expect(worker.build).toBe('.');

@@ -38,7 +38,8 @@ describe('npm run demo', () => {
       output += String(chunk);
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const deadline = Date.now() + 200_000;
+    // Two providers' sandboxes: three WHOOP users and three Oura users (alice wears both).
+    const deadline = Date.now() + 300_000;
     while (!output.includes('Ctrl-C stops everything')) {
       if (child.exitCode !== null) throw new Error(`demo exited early:\n${output}`);
       if (Date.now() > deadline) throw new Error(`demo did not finish:\n${output}`);
@@ -56,6 +57,15 @@ describe('npm run demo', () => {
         expect(output).toMatch(new RegExp(`^ {2}${user} +${kind} +[1-9]\\d*$`, 'm'));
       }
     }
+    for (const user of ['alice', 'dana', 'erik']) {
+      expect(output).toMatch(
+        new RegExp(`connected ${user}: schedule sync:oura:${user}, backfill backfill:oura:${user}`),
+      );
+      // A year of Oura days: one daily_activity document a day, worn or not.
+      const days = Number(output.match(new RegExp(`^ {2}${user} +daily_activity +(\\d+)$`, 'm'))?.[1]);
+      expect(days).toBeGreaterThanOrEqual(365);
+      expect(days).toBeLessThanOrEqual(367);
+    }
     expect(output).toMatch(/Temporal UI +http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows/);
     // A ready line for the README's `temporal …` recipes, naming a directory that holds the CLI.
     const pathLine = output.match(/^ +(export PATH="([^"]+):\$PATH")$/m);
@@ -69,5 +79,5 @@ describe('npm run demo', () => {
     const stopping = output.slice(beforeStop);
     expect(stopping).not.toMatch(/Failed to poll for task/);
     expect(stopping).not.toMatch(/"level":(40|50)/);
-  }, 240_000);
+  }, 360_000);
 });

@@ -116,8 +116,9 @@ describe('schema from the SDK types', () => {
 });
 
 describe('conventions', () => {
-  it('seven dashboards with unique uids, in the wearhouse tag, those on Postgres with the $user variable', () => {
+  it('eight dashboards with unique uids, in the wearhouse tag, those on Postgres with the $user variable', () => {
     expect(models.map((m) => m.model.uid).sort()).toEqual([
+      'wearhouse-apple-health',
       'wearhouse-compare',
       'wearhouse-overview',
       'wearhouse-pipeline',

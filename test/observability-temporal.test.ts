@@ -2,6 +2,7 @@
 // the WearhouseUser search attribute, the static summaries, the schedule's note, and a backfill's
 // progress from its `progress` query and current details while it runs and when it is done.
 import { QueryNotRegisteredError, type WorkflowExecutionInfo } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
 import { scheduleId } from '../worker/schedules.ts';
@@ -127,5 +128,26 @@ describe("a backfill's progress", () => {
     const total = snapshots.at(-1)?.windowsTotal ?? 0;
     expect(metadata.currentDetails).toContain(`**${total} / ${total} windows**`);
     expect(metadata.currentDetails).toMatch(/- cycle: \d+ fetched/);
+    const syncDetails = await sync.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(syncDetails.currentDetails).toMatch(
+      new RegExp(`^\\*\\*done\\*\\*: \\d+ windows of ${USER}'s whoop data`),
+    );
+  });
+
+  it("each window activity's summary in the timeline names the user, kind and window", async () => {
+    for (const handle of [backfill, sync]) {
+      const { events } = await handle.fetchHistory();
+      const summaries = (events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncWindow')
+        .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata?.summary as never));
+      expect(summaries.length, handle.workflowId).toBeGreaterThan(0);
+      for (const summary of summaries) {
+        expect(summary).toMatch(
+          new RegExp(
+            `^${USER} (cycle|sleep|recovery|workout) \\d{4}-\\d{2}-\\d{2}[T\\d:]*→\\d{4}-\\d{2}-\\d{2}`,
+          ),
+        );
+      }
+    }
   });
 });

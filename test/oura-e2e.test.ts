@@ -41,9 +41,9 @@ describe('backfill through the Temporal CLI', () => {
       expect(stored, kind).toEqual(served);
       expect(result.byKind[kind]?.inserted, kind).toBe(served.length);
     }
-    // 120 days in 30-day windows: 4 windows per kind, each ending on a UTC midnight. The last day of
+    // 120 days in 90-day windows: 2 windows per kind, each ending on a UTC midnight. The last day of
     // every window is stored (a date-only end_date would have dropped it).
-    expect(result.windowsTotal).toBe(4 * KINDS.length);
+    expect(result.windowsTotal).toBe(2 * KINDS.length);
     const lastDays = await stack.db.sql<{ day: string }[]>`
       select distinct to_char(local_day, 'YYYY-MM-DD') as day from records
       where user_id = 'olga' and kind = 'daily_activity' order by 1`;

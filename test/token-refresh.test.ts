@@ -41,13 +41,13 @@ let db: TestDatabase;
 const workers: Worker[] = [];
 
 /** A worker's view: its own pool of 3, its own budget client on it, its own token manager. */
-function startWorker(): Worker {
+function startWorker(against: WhoopSandbox = sandbox): Worker {
   const sql = connect(db.url, { max: 3, applicationName: 'token-test' });
   const budget = createSharedBudget(sql, 'whoop', 6000);
   const runtime = createWhoopRuntime({
-    apiUrl: sandbox.url,
-    authorizeUrl: `${sandbox.url}/oauth/oauth2/auth`,
-    tokenUrl: sandbox.tokenUrl,
+    apiUrl: against.url,
+    authorizeUrl: `${against.url}/oauth/oauth2/auth`,
+    tokenUrl: against.tokenUrl,
     clientId: 'sandbox-client',
     clientSecret: 'sandbox-secret',
     budget,
@@ -209,6 +209,46 @@ describe('token refresh under contention', () => {
     const [revoked] = await db.sql<{ status_reason: string }[]>`
       select status_reason from connections where user_id = 'revoked'`;
     expect(revoked?.status_reason).toMatch(/^refresh rejected by whoop/);
+  });
+
+  it('a lost rotation recovers where the provider replays a spent token within a grace period', async () => {
+    const graceful = await startWhoopSandbox({
+      requestsPerMinute: 6000,
+      historyDays: 30,
+      refreshTokenReuseGraceSeconds: 60,
+    });
+    try {
+      const worker = startWorker(graceful);
+      const pair = graceful.control.issueTokens('grace');
+      await saveTokens(db.sql, cipher, 'whoop', 'grace', { ...pair, expiresAt: new Date() });
+      graceful.control.setFaults({ refreshResponseLostRate: 1 });
+      const first = await worker.tokens
+        .accessToken(worker.provider, 'grace', stats())
+        .catch((e: unknown) => e);
+      graceful.control.setFaults({});
+      expect((first as ProviderError).errorClass).toBe('transient');
+      // The retry sends the same (spent) token; the provider answers with the pair it had issued.
+      const token = await worker.tokens.accessToken(worker.provider, 'grace', stats());
+      const page = await worker.runtime.fetchPage(
+        { type: 'oauth', accessToken: token.value },
+        { kind: 'cycle', start: new Date(Date.now() - 5 * 86_400_000), end: new Date() },
+        stats(),
+      );
+      expect(page.documents.length).toBeGreaterThan(0);
+      const [row] = await db.sql<{ status: string; refresh_uncertain_at: Date | null }[]>`
+        select status, refresh_uncertain_at from connections where user_id = 'grace'`;
+      expect(row).toEqual({ status: 'active', refresh_uncertain_at: null });
+      expect(graceful.control.stats()).toMatchObject({
+        refreshes: 1,
+        refreshResponsesLost: 1,
+        refreshReplays: 1,
+        refreshReuse: 0,
+      });
+      expect(worker.outcomes).toEqual(['failed', 'refreshed']);
+      expect(worker.reauth).toEqual([]);
+    } finally {
+      await graceful.close();
+    }
   });
 
   it('refreshes ahead by a quarter of the lifetime, at most two minutes', () => {

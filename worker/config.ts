@@ -3,12 +3,14 @@
 import { z } from 'zod';
 import { envUrl, envInt as intInRange } from '../providers/env.ts';
 import { providerEnvShape } from '../providers/modules.ts';
+import { serveConfigSchema } from '../serve/config.ts';
 
 const optionalUrl = (protocols: string[]) => envUrl(protocols).optional();
 
 // Core variables; each provider module contributes its own (its envSchema, providers/modules.ts).
 export const envSchema = z.object({
   ...providerEnvShape,
+  ...serveConfigSchema.shape,
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   TEMPORAL_ADDRESS: z
     .string()

@@ -70,8 +70,11 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     max: setup.poolSize ?? poolSizeFor(concurrency),
     applicationName: 'wearhouse-worker',
   });
+  let stopping = false;
   const requestLog = createRequestLog(sql, {
-    onError: (error) => logger.warn({ err: String(error) }, 'could not store request counters'),
+    // Once shutting down, the database may already be going too (Ctrl-C reaches it as well).
+    onError: (error) =>
+      logger[stopping ? 'debug' : 'warn']({ err: String(error) }, 'could not store request counters'),
   });
   const clientConnection = await Connection.connect({ address: setup.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
@@ -131,6 +134,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     sql,
     done,
     async shutdown() {
+      stopping = true;
       expectShutdownNoise();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;

@@ -22,19 +22,30 @@ async function sync(input: SyncInput): Promise<IncrementalSyncResult> {
   tagWorkflow(userId, provider);
   const log = workflowLog(userId, provider);
   log.info('sync started');
+  setCurrentDetails(`**planning** the incremental ${provider} sync of ${userId}…`);
   const windows = await planIncremental({ userId, provider });
   log.info('windows planned', { windows: windows.length });
   const byKind: Record<string, RunCounts> = {};
   // Kinds in the provider's order (cycles before recoveries); windows of one kind oldest first.
-  for (const window of windows) {
-    const label = `${window.kind} ${window.start.slice(0, 16)}→${window.end.slice(0, 16)}`;
-    setCurrentDetails(`syncing ${label}`);
+  for (const [done, window] of windows.entries()) {
+    // The activity's summary in the UI's timeline: whose data, which kind and window.
+    const label = `${userId} ${window.kind} ${window.start.slice(0, 16)}→${window.end.slice(0, 16)}`;
+    setCurrentDetails(`**syncing** ${label} (${done} of ${windows.length} windows done)`);
     const { kind, ...counts } = await syncWindow.executeWithOptions({ summary: label }, [
       { userId, provider, window, purpose: 'incremental' },
     ]);
     byKind[kind] = addCounts(byKind[kind] ?? emptyCounts(), counts);
   }
-  setCurrentDetails(`done: ${windows.length} windows`);
+  setCurrentDetails(
+    [
+      `**done**: ${windows.length} windows of ${userId}'s ${provider} data`,
+      '',
+      ...Object.entries(summarize(byKind)).map(
+        ([kind, c]) =>
+          `- ${kind}: ${c.inserted} new, ${c.updated} updated, ${c.deleted} deleted, ${c.quarantined} quarantined`,
+      ),
+    ].join('\n'),
+  );
   log.info('sync done', { windows: windows.length, byKind: summarize(byKind) });
   return { userId, provider, windows: windows.length, byKind };
 }

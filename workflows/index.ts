@@ -1,3 +1,6 @@
 // Every workflow type the worker registers. Workflow code is deterministic and imports no I/O.
 export { backfill, progressQuery } from './backfill.ts';
+export { importAppleHealth } from './import-apple-health.ts';
 export { incrementalSync } from './incremental-sync.ts';
+export { normalizeIngestBatch } from './normalize-ingest-batch.ts';
+export { webhookFetch } from './webhook-fetch.ts';

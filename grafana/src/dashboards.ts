@@ -1,6 +1,7 @@
 // The dashboards as code, and their canonical JSON: keys sorted at every level and a trailing
 // newline, so that regenerating unchanged sources gives byte-identical files.
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { appleHealthDashboard } from './apple-health.ts';
 import { compareDashboard } from './compare.ts';
 import { overviewDashboard } from './overview.ts';
 import { pipelineDashboard } from './pipeline.ts';
@@ -18,6 +19,7 @@ export const DASHBOARDS: Record<string, () => Dashboard> = {
   'strain.json': strainDashboard,
   'pipeline.json': pipelineDashboard,
   'worker.json': workerDashboard,
+  'apple-health.json': appleHealthDashboard,
 };
 
 export function renderDashboards(): Map<string, string> {

@@ -143,6 +143,20 @@ const GAPS = `
   cross join lateral unnest(g.gaps) as gap
   order by 6 desc`;
 
+// What the ledger holds as fetched, per provider, user and kind: the merged coverage spans in the
+// time range (final ones are never re-fetched; recent ones are re-read by incremental syncs).
+const COVERED = `
+  select c.user_id as "user", c.provider, c.kind, lower(span) as "covered from", upper(span) as "covered to",
+    extract(epoch from upper(span) - lower(span)) / 86400 as "days"
+  from (
+    select provider, user_id, kind, range_agg(span) as spans
+    from coverage
+    where ${USERS} and span && tstzrange($__timeFrom()::timestamptz, $__timeTo()::timestamptz, '[)')
+    group by 1, 2, 3
+  ) c
+  cross join lateral unnest(c.spans) as span
+  order by 2, 1, 3, 4`;
+
 const BACKFILLS = `
   select workflow_id as "workflow", workflow_type as "type", user_id as "user", kind,
     window_start as "window from", window_end as "window to", attempt, started_at as "started",
@@ -326,6 +340,18 @@ export function pipelineDashboard(): Dashboard {
         .overrideByName('days', [
           { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
         ])
+        .span(12),
+    )
+    .withPanel(
+      new TablePanel()
+        .title('Covered ranges')
+        .description(
+          'Date ranges the coverage ledger holds per provider, user and kind: re-running a backfill over them costs no request.',
+        )
+        .unit(units.Short)
+        .decimals(1)
+        .thresholds(NEUTRAL())
+        .withTarget(table(COVERED))
         .span(12),
     )
     .withPanel(

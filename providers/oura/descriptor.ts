@@ -33,8 +33,9 @@ export const ouraDescriptor = {
   mode: 'pull',
   kinds: OURA_KINDS,
   optInKinds: OURA_OPT_IN_KINDS,
-  // Daily documents are small (one per day per kind, a few sleep periods a day): 30 days is one page.
-  windowDays: 30,
+  // Daily documents are small (one per day per kind, a few sleep periods a day): 90 days is two or
+  // three pages, and a year is five windows per kind.
+  windowDays: 90,
   // The heartrate endpoint fails above 30 days per request.
   windowDaysByKind: { heartrate: 30 },
   // Every collection but heartrate filters by the document's `day`.

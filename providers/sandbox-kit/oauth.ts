@@ -22,6 +22,7 @@ export interface OAuthHost {
     refreshReuse: number;
     injected5xx: number;
     refreshResponsesLost?: number;
+    refreshReplays?: number;
   };
   /** Numbers token requests; seeds their fault rolls. */
   tokenRequests: number;
@@ -117,6 +118,10 @@ export async function handleToken(
         'invalid_grant',
         `refresh token is ${outcome.reason === 'unknown' ? 'not valid' : outcome.reason}`,
       );
+    }
+    if (outcome.replayed) {
+      host.stats.refreshReplays = (host.stats.refreshReplays ?? 0) + 1;
+      return sendJson(res, 200, tokenResponse(outcome.tokens), NO_STORE);
     }
     host.stats.refreshes++;
     if (

@@ -15,7 +15,7 @@ export interface IssuedTokens extends TokenPair {
 }
 
 export type RefreshOutcome =
-  | { ok: true; tokens: IssuedTokens }
+  | { ok: true; tokens: IssuedTokens; replayed?: boolean }
   | { ok: false; reason: 'unknown' | 'spent' | 'revoked' };
 
 export type RedeemOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; reason: string };
@@ -36,6 +36,9 @@ interface RefreshEntry {
   scope: string;
   spent: boolean;
   revoked: boolean;
+  /** What spending it returned, and when: replayed within the reuse grace period. */
+  rotatedTo?: IssuedTokens;
+  spentAtMs?: number;
 }
 
 interface CodeEntry {
@@ -63,6 +66,8 @@ export class TokenStore {
     private readonly nowMs: () => number,
     private readonly ttlSeconds: number,
     readonly defaultScope: string,
+    /** Sandbox extension: a spent refresh token presented again this soon gets the same pair back. */
+    private readonly reuseGraceSeconds = 0,
   ) {}
 
   issue(userKey: string, scope = this.defaultScope): IssuedTokens {
@@ -88,9 +93,17 @@ export class TokenStore {
     const entry = this.refreshTokens.get(refreshToken);
     if (!entry) return { ok: false, reason: 'unknown' };
     if (entry.revoked) return { ok: false, reason: 'revoked' };
-    if (entry.spent) return { ok: false, reason: 'spent' };
+    if (entry.spent) {
+      // Some providers (Okta, Auth0) let a client that lost the answer present the token again for a
+      // short while and get the same pair: the recovery from a lost rotation. WHOOP documents none.
+      const withinGrace = (entry.spentAtMs ?? 0) + this.reuseGraceSeconds * 1000 > this.nowMs();
+      if (entry.rotatedTo && withinGrace) return { ok: true, tokens: entry.rotatedTo, replayed: true };
+      return { ok: false, reason: 'spent' };
+    }
     entry.spent = true;
-    return { ok: true, tokens: this.issue(entry.userKey, scope?.trim() || entry.scope) };
+    entry.spentAtMs = this.nowMs();
+    entry.rotatedTo = this.issue(entry.userKey, scope?.trim() || entry.scope);
+    return { ok: true, tokens: entry.rotatedTo };
   }
 
   expire(accessToken: string): void {

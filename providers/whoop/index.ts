@@ -13,6 +13,7 @@ import type {
 import { createWhoopClient, type WhoopClient, type WhoopClientOptions } from './client.ts';
 import { whoopDescriptor } from './descriptor.ts';
 import { isWhoopCollectionKind, isWhoopKind, mapWhoopDocuments, WHOOP_COLLECTION_KINDS } from './mapping.ts';
+import { createWhoopWebhooks } from './webhooks.ts';
 
 export { createWhoopClient, type WhoopClient, type WhoopClientOptions } from './client.ts';
 export { whoopDescriptor } from './descriptor.ts';
@@ -38,6 +39,8 @@ export interface WhoopRuntime extends ProviderRuntime {
   readonly oauth: OAuthRuntime;
   fetchProfile(accessToken: string, stats: RequestStats): Promise<Page>;
   fetchBodyMeasurement(accessToken: string, stats: RequestStats): Promise<Page>;
+  /** The WHOOP user id behind a token: webhooks name users by it (serve's hosted connect stores it). */
+  identify(accessToken: string, stats: RequestStats): Promise<string | undefined>;
 }
 
 function accessTokenOf(credentials: Credentials): string {
@@ -82,6 +85,14 @@ export function createWhoopRuntime(options: WhoopClientOptions & { authorizeUrl:
     },
     fetchProfile: (accessToken, stats) => client.fetchProfile(accessToken, stats),
     fetchBodyMeasurement: (accessToken, stats) => client.fetchBodyMeasurement(accessToken, stats),
+    async identify(accessToken, stats) {
+      const userId = (await client.fetchProfile(accessToken, stats)).records[0]?.payload.user_id;
+      return userId === undefined ? undefined : String(userId);
+    },
+    webhooks: createWhoopWebhooks({
+      clientSecret: options.clientSecret,
+      lookbackDays: whoopDescriptor.rescoreLookbackDays,
+    }),
   };
 }
 

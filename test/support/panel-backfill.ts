@@ -14,9 +14,14 @@
 //      A real run cannot finish in the past, and waiting hours is not a test.
 //   5. A backfill of an older range of the second user, still running when the panels are checked:
 //      every data request now answers only after 25 s. close() terminates it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBackfill, startSync } from '../../cli/operations.ts';
 import type { WhoopKind } from '../../providers/whoop/sandbox/types.ts';
 import { scheduleId } from '../../worker/schedules.ts';
+import { writeExportZip } from './apple-export/write.ts';
+import { runImport } from './apple-import.ts';
 import { DAY_MS, startWhoopStack, type WhoopStack } from './whoop-stack.ts';
 import { waitUntil } from './worker-process.ts';
 
@@ -108,6 +113,20 @@ export async function backfillPanelData(): Promise<PanelData> {
         (await startSync(client, config, { userId, provider: 'whoop' })).result(),
       ),
     );
+
+    // 3b: an Apple Health export of the last 40 days for each user, imported through the worker
+    // (the Apple Health dashboard's panels).
+    const exportDir = await mkdtemp(join(tmpdir(), 'wearhouse-panel-apple-'));
+    try {
+      const firstDay = new Date(now.getTime() - 40 * DAY_MS).toISOString().slice(0, 10);
+      for (const [i, userId] of PANEL_USERS.entries()) {
+        const path = join(exportDir, `${userId}.zip`);
+        await writeExportZip(path, { firstDay, days: 40, heartRatePerDay: 48, seed: 20 + i });
+        await runImport(client, config.TEMPORAL_TASK_QUEUE, { userId, path });
+      }
+    } finally {
+      await rm(exportDir, { recursive: true, force: true });
+    }
 
     // 4 (synthetic): the second user last synced successfully 3 hours ago.
     await sql`

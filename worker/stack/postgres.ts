@@ -53,10 +53,11 @@ export async function startEmbeddedPostgres(
     await server.initialise();
   }
   removeAsyncExitHookHandlers();
+  let child: ChildProcess | undefined;
   try {
     await server.start();
     // The library keeps its child private; we need it to stop Postgres if this process dies.
-    const child = (server as unknown as { process?: ChildProcess }).process;
+    child = (server as unknown as { process?: ChildProcess }).process;
     if (child) killOnExit(child, 'SIGINT');
   } catch (error) {
     throw new Error(
@@ -67,7 +68,10 @@ export async function startEmbeddedPostgres(
     `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
   const database = options.database ?? 'wearhouse';
   await ensureDatabase(adminUrl('postgres'), database);
-  return { url: adminUrl(database), adminUrl, stop: () => server.stop() };
+  // Ctrl-C in a terminal reaches Postgres too (it is in our process group) and it stops by itself;
+  // the library's stop() would then wait forever for an exit that already happened.
+  const exited = () => child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+  return { url: adminUrl(database), adminUrl, stop: async () => (exited() ? undefined : server.stop()) };
 }
 
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {

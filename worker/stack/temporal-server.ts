@@ -47,7 +47,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
 
-  const child = spawnTracked(cli, args, log);
+  let stopping = false;
+  // While it stops, the server's own system workers warn that their polls failed: expected then.
+  const child = spawnTracked(cli, args, (line) => {
+    if (!stopping || /level=(ERROR|FATAL)/.test(line)) log(line);
+  });
   const address = `127.0.0.1:${options.port}`;
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) =>
@@ -76,6 +80,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
     process: child,
-    stop: () => stopProcess(child),
+    stop: () => {
+      stopping = true;
+      return stopProcess(child);
+    },
   };
 }

@@ -8,6 +8,7 @@ import { isMalformed } from './faults.ts';
 import { selectDescending } from './query.ts';
 import type { SandboxState } from './state.ts';
 import { type SandboxControl, WHOOP_KINDS, type WhoopKind } from './types.ts';
+import { deliverWebhook } from './webhooks.ts';
 
 export function assertKind(kind: string): asserts kind is WhoopKind {
   if (!(WHOOP_KINDS as readonly string[]).includes(kind)) {
@@ -68,5 +69,7 @@ export function createControl(state: SandboxState): SandboxControl {
     resetStats() {
       state.resetStats();
     },
+    deliverWebhook: (delivery) => deliverWebhook(state, delivery),
+    whoopUserId: (userKey) => state.user(userKey).params.userId,
   };
 }

@@ -22,6 +22,7 @@ function emptyStats(): SandboxStats {
     refreshes: 0,
     refreshReuse: 0,
     refreshResponsesLost: 0,
+    refreshReplays: 0,
     unauthorized: 0,
   };
 }
@@ -50,7 +51,12 @@ export class SandboxState {
     this.clientSecret = options.clientSecret ?? 'sandbox-secret';
     this.autoExtend = options.autoExtend ?? false;
     this.clock = options.now ?? (() => new Date());
-    this.tokens = new TokenStore(() => this.nowMs(), options.accessTokenTtlSeconds ?? 3600, DEFAULT_SCOPE);
+    this.tokens = new TokenStore(
+      () => this.nowMs(),
+      options.accessTokenTtlSeconds ?? 3600,
+      DEFAULT_SCOPE,
+      options.refreshTokenReuseGraceSeconds ?? 0,
+    );
     this.budget = new RequestBudget(
       options.requestsPerMinute ?? 100,
       options.requestsPerDay ?? 10_000,

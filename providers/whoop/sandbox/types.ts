@@ -23,6 +23,12 @@ export interface WhoopSandboxOptions {
   requestsPerDay?: number;
   /** Default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Sandbox extension: for this long after a refresh token was spent, presenting it again returns
+   * the pair its refresh issued (a reuse grace period, as Okta and Auth0 offer; WHOOP documents
+   * none). Default 0: a spent token is always rejected.
+   */
+  refreshTokenReuseGraceSeconds?: number;
   /** Data clock: what exists, `end` default, token expiry. Default () => new Date(). */
   now?: () => Date;
   /**
@@ -66,6 +72,8 @@ export interface SandboxStats {
   refreshReuse: number;
   /** Refreshes whose rotation was committed but whose answer was dropped (refreshResponseLostRate). */
   refreshResponsesLost: number;
+  /** Spent refresh tokens answered with their pair again, within refreshTokenReuseGraceSeconds. */
+  refreshReplays: number;
   /** 401s. */
   unauthorized: number;
 }
@@ -96,6 +104,10 @@ export interface SandboxControl {
   extendToNow(userKey: string): Record<WhoopKind, number>;
   stats(): SandboxStats;
   resetStats(): void;
+  /** Sandbox extension: sign a WHOOP v2 webhook event for a user and POST it to `url`. */
+  deliverWebhook(delivery: WebhookDelivery): Promise<DeliveryResult>;
+  /** The numeric WHOOP user_id of a sandbox user (what webhooks and the profile carry). */
+  whoopUserId(userKey: string): number;
 }
 
 export interface WhoopSandbox {
@@ -122,4 +134,27 @@ export interface StoredRecord {
   /** The score WHOOP "is still computing": revealed by rescore(). */
   pendingScore?: Record<string, unknown>;
   deleted: boolean;
+}
+
+/** A WHOOP v2 webhook delivery the sandbox signs and sends (providers/whoop/sandbox/webhooks.ts). */
+export interface WebhookDelivery {
+  url: string;
+  userKey: string;
+  /** E.g. 'sleep.updated', 'recovery.deleted'. */
+  type: string;
+  /** The record's id (for recoveries: the sleep's id, as WHOOP sends it). */
+  id: string;
+  /** Sign with another secret (tests of bad signatures). */
+  secret?: string;
+  /** Signature timestamp, epoch ms (tests of stale deliveries); default the sandbox clock. */
+  timestampMs?: number;
+  traceId?: string;
+}
+
+export interface DeliveryResult {
+  status: number;
+  body: string;
+  /** The exact bytes sent (a re-delivery sends them again). */
+  rawBody: string;
+  headers: Record<string, string>;
 }

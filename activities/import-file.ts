@@ -1,0 +1,210 @@
+// `importFileSlice`: streams a file-import source (an export) from the run's committed position for at
+// most `sliceSeconds`, committing each batch together with the ledger's advance (store/file-imports.ts),
+// and heartbeats the position. A retried attempt (worker killed, Postgres restarted) resumes from the
+// committed position, so the end result equals one uninterrupted import. Parsing the next batch
+// overlaps with storing the current one.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { BadImportFileError, type FileImporter, type ImportBatch } from '../providers/file-import.ts';
+import { bulkUpsertRecords } from '../store/bulk-records.ts';
+import type { Sql } from '../store/db.ts';
+import {
+  advanceFileImport,
+  claimFileImportBatch,
+  describeFileImportSource,
+  type FileImportRow,
+  finishFileImport,
+  ImportPositionMovedError,
+  openFileImport,
+} from '../store/file-imports.ts';
+import { quarantineRecords } from '../store/records.ts';
+import { FAILURE_TYPES, toApplicationFailure } from './failures.ts';
+import type { ActivityLogger } from './types.ts';
+
+export interface ImportSliceInput {
+  provider: string;
+  userId: string;
+  path: string;
+  /** Stop at the first batch boundary after this long, so the workflow can report progress. */
+  sliceSeconds?: number;
+  batchElements?: number;
+}
+
+export interface ImportProgress {
+  done: boolean;
+  container: string | null;
+  xmlName: string | null;
+  bytesTotal: number | null;
+  bytesDone: number;
+  elements: number;
+  records: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  quarantined: number;
+  routes: number;
+  attempts: number;
+}
+
+export interface ImportFileDeps {
+  sql: Sql;
+  importers: Readonly<Record<string, FileImporter>>;
+  logger: ActivityLogger;
+  /** Tests: called after each committed batch (fault injection). */
+  afterBatch?: (progress: ImportProgress) => void | Promise<void>;
+}
+
+export function progressOf(row: FileImportRow, done = row.status === 'completed'): ImportProgress {
+  return {
+    done,
+    container: row.container,
+    xmlName: row.xml_name,
+    bytesTotal: row.xml_bytes,
+    bytesDone: row.byte_offset,
+    elements: row.elements,
+    records: row.records,
+    inserted: row.inserted,
+    updated: row.updated,
+    unchanged: row.unchanged,
+    duplicates: row.duplicates,
+    quarantined: row.quarantined,
+    routes: row.routes,
+    attempts: row.attempts,
+  };
+}
+
+const DEFAULT_SLICE_SECONDS = 60;
+// 5,000 top-level elements (about 5 MB of XML): large enough that per-statement costs vanish, small
+// enough that the two batches in flight (one parsed, one stored) stay a few tens of MB.
+const DEFAULT_BATCH_ELEMENTS = 5_000;
+
+export function createImportFileActivities(deps: ImportFileDeps) {
+  const { sql } = deps;
+
+  async function commit(
+    runId: string,
+    provider: string,
+    userId: string,
+    workflowId: string,
+    fromByte: number,
+    batch: ImportBatch,
+  ): Promise<FileImportRow> {
+    return sql.begin(async (tx) => {
+      await claimFileImportBatch(tx, runId, fromByte, batch.endByte);
+      const counts = await bulkUpsertRecords(tx, provider, userId, batch.records);
+      await quarantineRecords(tx, provider, userId, batch.quarantined, workflowId);
+      return advanceFileImport(tx, runId, {
+        byteOffset: batch.endByte,
+        elements: batch.elements,
+        records: batch.records.length,
+        ...counts,
+        quarantined: batch.quarantined.length,
+        routes: batch.attachments,
+      });
+    }) as Promise<FileImportRow>;
+  }
+
+  async function importFileSlice(input: ImportSliceInput): Promise<ImportProgress> {
+    const context = Context.current();
+    const info = context.info;
+    const { workflowId, runId } = info.workflowExecution ?? {
+      workflowId: info.activityId,
+      runId: info.activityId,
+    };
+    const log = deps.logger.child({ workflowId, provider: input.provider, userId: input.userId });
+    const importer = deps.importers[input.provider];
+    if (!importer) {
+      throw ApplicationFailure.create({
+        type: FAILURE_TYPES.invalid_input,
+        message: `no file importer for provider ${input.provider}`,
+        nonRetryable: true,
+      });
+    }
+    const deadline = Date.now() + (input.sliceSeconds ?? DEFAULT_SLICE_SECONDS) * 1000;
+    try {
+      await sql`insert into users (id) values (${input.userId}) on conflict do nothing`;
+      let row = await openFileImport(sql, {
+        runId,
+        workflowId,
+        provider: input.provider,
+        userId: input.userId,
+        path: input.path,
+      });
+      if (row.status !== 'running') return progressOf(row);
+      const source = await importer.open(input.path);
+      try {
+        if (row.xml_bytes === null) {
+          await describeFileImportSource(sql, runId, {
+            container: source.container,
+            xmlName: source.name,
+            xmlBytes: source.totalBytes,
+          });
+          row = { ...row, container: source.container, xml_name: source.name, xml_bytes: source.totalBytes };
+        }
+        log.info({ fromByte: row.byte_offset, attempt: info.attempt }, 'import slice starts');
+        context.heartbeat(progressOf(row));
+        let pending: Promise<FileImportRow> | undefined;
+        let stopped = false;
+        // Where the next batch starts; each commit checks the stored position still is this.
+        let position = row.byte_offset;
+        for await (const batch of source.batches(
+          row.byte_offset,
+          input.batchElements ?? DEFAULT_BATCH_ELEMENTS,
+        )) {
+          if (pending) {
+            row = await pending;
+            pending = undefined;
+            const progress = progressOf(row, false);
+            context.heartbeat(progress);
+            await deps.afterBatch?.(progress);
+            if (Date.now() > deadline || context.cancellationSignal.aborted) {
+              stopped = true;
+              break;
+            }
+          }
+          // Stored while the loop parses the next batch.
+          pending = commit(runId, input.provider, input.userId, workflowId, position, batch);
+          position = batch.endByte;
+          pending.catch(() => {});
+        }
+        if (pending) {
+          row = await pending;
+          context.heartbeat(progressOf(row, false));
+          await deps.afterBatch?.(progressOf(row, false));
+        }
+        if (stopped) return progressOf(row, false);
+        await finishFileImport(sql, runId, { status: 'completed' });
+        log.info({ records: row.records, inserted: row.inserted }, 'import completed');
+        return progressOf(row, true);
+      } finally {
+        await source.close();
+      }
+    } catch (error) {
+      if (error instanceof ImportPositionMovedError) {
+        // Retried: the new attempt resumes from whatever position was committed.
+        throw ApplicationFailure.create({ type: 'ImportPositionMoved', message: error.message });
+      }
+      if (error instanceof BadImportFileError) {
+        await finishFileImport(sql, runId, { status: 'failed', error: error.message }).catch(() => {});
+        throw ApplicationFailure.create({
+          type: 'BadImportFile',
+          message: error.message,
+          nonRetryable: true,
+        });
+      }
+      throw toApplicationFailure(error, info.attempt);
+    }
+  }
+
+  /** The workflow gave up (a non-retryable failure): the ledger must not say `running` forever. */
+  async function failFileImport(input: { error: string }): Promise<void> {
+    const { runId } = Context.current().info.workflowExecution ?? { runId: '' };
+    await sql`
+      update file_imports set status = 'failed', error = coalesce(error, ${input.error}),
+        finished_at = now(), updated_at = now()
+      where run_id = ${runId} and status = 'running'`;
+  }
+
+  return { importFileSlice, failFileImport };
+}
