@@ -8,7 +8,7 @@ import { readSource, sourceFiles } from './support/source-files.ts';
 const PROVIDER_NAME = /\b(whoop|oura|junction|apple_health)\b/i;
 
 const GENERIC_DIRS = ['workflows', 'activities', 'store', 'worker', 'cli'];
-const GENERIC_DASHBOARDS = ['pipeline', 'worker', 'overview'];
+const GENERIC_DASHBOARDS = ['pipeline', 'worker', 'overview', 'compare'];
 
 function offenders(files: readonly string[]): string[] {
   return files.flatMap((file) =>

@@ -145,7 +145,7 @@ export function compareDashboard(): Dashboard {
       new TablePanel()
         .title('Sleep stages by source')
         .description(
-          'Mean minutes per night in each stage, and efficiency (asleep / in bed, %), per device over the range. "copy of another provider" marks sources another provider wrote (Oura into HealthKit).',
+          'Mean minutes per night in each stage, and efficiency (asleep / in bed, %), per device over the range. "copy of another provider" marks sources another provider wrote (into HealthKit, for example).',
         )
         .unit(units.Short)
         .decimals(1)
@@ -175,7 +175,7 @@ export function compareDashboard(): Dashboard {
     .withPanel(
       sideBySide(
         'HRV by source and kind',
-        'Overnight heart-rate variability in ms: RMSSD (WHOOP, Oura) and SDNN (Apple Health) as separate series, since they measure different things.',
+        'Overnight heart-rate variability in ms: RMSSD and SDNN as separate series, since they measure different things.',
         HRV,
         units.Milliseconds,
       )
@@ -185,7 +185,7 @@ export function compareDashboard(): Dashboard {
     .withPanel(
       sideBySide(
         'Recovery and readiness by source',
-        "Each provider's own 0-100 score (WHOOP recovery, Oura readiness) side by side; different scores, never averaged.",
+        "Each provider's own 0-100 recovery or readiness score side by side; different scores, never averaged.",
         bySourceSeries('recovery_score', 'recovery_score'),
         units.Percent,
       )

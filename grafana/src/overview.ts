@@ -118,7 +118,7 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       stat(
         'Recovery / readiness',
-        "The latest day's 0-100 score: WHOOP recovery or Oura readiness, never an average of the two (bands 0-33 red, 34-66 yellow, 67-100 green).",
+        "The latest day's 0-100 score: the provider's own recovery or readiness score, named in the series (recovery_score_kind), never an average of two providers' scores (bands 0-33 red, 34-66 yellow, 67-100 green).",
         latest('recovery_score', "user_id || ' ' || recovery_score_kind"),
         units.Percent,
       )
@@ -129,7 +129,7 @@ export function overviewDashboard(): Dashboard {
     .withPanel(
       stat(
         'HRV',
-        "The latest night's heart-rate variability in ms, named by kind: RMSSD (WHOOP, Oura) or SDNN (Apple Health); the two are not comparable.",
+        "The latest night's heart-rate variability in ms, named by kind: RMSSD or SDNN, named in the series (hrv_kind); the two are not comparable.",
         latest('hrv_ms', "user_id || ' ' || hrv_kind"),
         units.Milliseconds,
       )

@@ -1,6 +1,6 @@
 // The $provider and $source variables of the cross-provider dashboards (Overview, Compare sources)
 // and the SQL that reads them. A source is the device or app behind a record (an Apple Watch, an
-// iPhone, "Oura" writing into HealthKit); records without one (WHOOP, Oura's own API) are labelled
+// iPhone, another provider's app writing into HealthKit); records without one are labelled
 // with their provider, so every row has a source to pick.
 import {
   QueryVariableBuilder,
@@ -21,7 +21,7 @@ export function sourceVariable(): QueryVariableBuilder {
   return new QueryVariableBuilder('source')
     .label('Source')
     .description(
-      'Which devices or apps the per-source panels show (WHOOP and Oura records are labelled by provider).',
+      'Which devices or apps the per-source panels show (records without a device are labelled by provider).',
     )
     .datasource(DATASOURCE)
     .query(query)
