@@ -269,7 +269,7 @@ describe('CLI arguments (wearhouse as a process)', () => {
     ],
     [backfill('--from', '2024-01-01'), /--provider is required/],
     [['sync', '--user', 'a b', '--provider', 'whoop'], /userId may hold/],
-    [['sandbox', 'fitbit'], /no sandbox for "fitbit" \(sandboxes: whoop\)/],
+    [['sandbox', 'fitbit'], /no sandbox for "fitbit" \(sandboxes: whoop, oura, junction\)/],
   ];
 
   // Separate processes: a few at a time.
