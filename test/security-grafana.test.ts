@@ -48,6 +48,8 @@ let stack: WhoopStack;
 let grafana: postgres.Sql;
 /** Every configured provider: what the $provider variable's "All" sends. */
 let providers: string[];
+/** The $source values "All" stands for: every device label the cross-provider dashboards offer. */
+let sources: string[];
 const from = day(-60);
 const to = day(-1);
 
@@ -65,6 +67,10 @@ beforeAll(async () => {
   }
   grafana = postgres(stack.db.grafanaUrl, { max: 2, onnotice: () => {} });
   providers = (await grafana<{ name: string }[]>`select name from providers order by 1`).map((r) => r.name);
+  sources = (
+    await grafana<{ label: string }[]>`
+      select distinct coalesce(source, provider) as label from daily_health_by_source order by 1`
+  ).map((r) => r.label);
 });
 afterAll(async () => {
   await grafana?.end();
@@ -171,7 +177,7 @@ describe('the Grafana role', () => {
 async function runTarget(
   target: (typeof targets)[number],
   selection: string[],
-  variable: 'user' | 'provider' = 'user',
+  variable: 'user' | 'provider' | 'source' = 'user',
 ) {
   const rangeFrom = target.timeFrom ? new Date(to.getTime() - 90 * DAY_MS) : from;
   const sql = expandPanelSql(target.rawSql, {
@@ -181,6 +187,7 @@ async function runTarget(
     variables: {
       user: variable === 'user' ? selection : USERS,
       provider: variable === 'provider' ? selection : providers,
+      source: variable === 'source' ? selection : sources,
     },
   });
   // Grafana sends panel SQL over the simple query protocol, several statements allowed.
@@ -194,16 +201,20 @@ async function runTarget(
   return rows;
 }
 
-describe('dashboard SQL with hostile $user and $provider values', () => {
+describe('dashboard SQL with hostile $user, $provider and $source values', () => {
   it('every target runs as the Grafana role with every hostile value, which stays a literal', async () => {
     expect(targets.length).toBeGreaterThan(40);
     const before = await fingerprint();
     let queries = 0;
     let withRows = 0;
-    const real = { user: USERS[0] as string, provider: providers[0] as string };
+    const real = {
+      user: USERS[0] as string,
+      provider: providers[0] as string,
+      source: sources[0] as string,
+    };
     for (const target of targets) {
       for (const value of HOSTILE) {
-        for (const variable of ['user', 'provider'] as const) {
+        for (const variable of ['user', 'provider', 'source'] as const) {
           // Alone (matches nobody), and next to a real value (whose rows must still come back).
           for (const selection of [[value], [real[variable], value]]) {
             const rows = await runTarget(target, selection, variable).catch((error: Error) => {
