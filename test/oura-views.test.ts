@@ -151,7 +151,12 @@ describe("views of Oura's own", () => {
       select column_name from information_schema.columns where table_name = 'sleeps' order by ordinal_position`;
     const branches = await db.sql<{ relname: string }[]>`
       select relname from pg_class where relkind = 'v' and relname like 'sleeps\\_\\_%' order by relname`;
-    expect(branches.map((b) => b.relname)).toEqual(['sleeps__junction', 'sleeps__oura', 'sleeps__whoop']);
+    expect(branches.map((b) => b.relname)).toEqual([
+      'sleeps__apple_health',
+      'sleeps__junction',
+      'sleeps__oura',
+      'sleeps__whoop',
+    ]);
     expect(columns.map((c) => c.column_name)).toContain('efficiency_pct');
   });
 });
