@@ -100,10 +100,12 @@ create view recoveries__whoop as
     coalesce(c.end_at, r.end_at) as end_at,
     coalesce(s.end_at, (r.payload ->> 'created_at')::timestamptz) as scored_at,
     coalesce(c.tz_offset, s.tz_offset, r.tz_offset) as tz_offset,
+    -- As sql/008 fixed it: a recovery without its cycle falls back to the cycle's day (start + 12 h)
+    -- of its own borrowed times, not to the start's date.
     coalesce(
       wearhouse_cycle_day(c.start_at, c.tz_offset),
+      wearhouse_cycle_day(r.start_at, r.tz_offset),
       wearhouse_local(s.end_at, s.tz_offset)::date,
-      r.local_day,
       wearhouse_local((r.payload ->> 'created_at')::timestamptz, r.tz_offset)::date
     ) as day,
     r.payload ->> 'score_state' as score_state,
