@@ -43,7 +43,8 @@ describe('a backfill request while one runs', () => {
     stack.sandbox.control.setFaults({});
     const executions = [];
     for await (const e of stack.temporal.client.workflow.list({
-      query: `WorkflowId = "${backfillWorkflowId('whoop', USER)}"`,
+      // This file's task queue only: other test files share the Temporal server and the user names.
+      query: `WorkflowId = "${backfillWorkflowId('whoop', USER)}" and TaskQueue = "${stack.temporal.config.TEMPORAL_TASK_QUEUE}"`,
     }))
       executions.push(e);
     // One backfill, continued as new: no second one was started for the later requests.

@@ -166,7 +166,10 @@ describe('wearhouse CLI', () => {
       expect(hint).toBe('  hint: connect it first: wearhouse connect whoop --user nobody');
     }
     const started = await stack.temporal.client.workflow
-      .list({ query: `WearhouseUser = "nobody"` })
+      // This file's task queue only: other test files share the Temporal server and ask about "nobody" too.
+      .list({
+        query: `WearhouseUser = "nobody" and TaskQueue = "${stack.temporal.config.TEMPORAL_TASK_QUEUE}"`,
+      })
       [Symbol.asyncIterator]()
       .next();
     expect(started.done).toBe(true);
