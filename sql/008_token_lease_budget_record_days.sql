@@ -44,47 +44,5 @@ update records r
    and c.source_id = r.parent_source_id
    and r.local_day is distinct from c.local_day;
 
--- The recoveries view, as in sql/005_views.sql except its day: when the cycle row is not joined
--- (deleted, or not stored yet) the cycle's times kept on the recovery give the cycle's day the same
--- way (start + 12 h), instead of records.local_day, which held the start's date and so put
--- recoveries of evening cycles on the day before.
-create or replace view recoveries as
-  select
-    r.provider,
-    r.user_id,
-    r.source_id,
-    r.payload ->> 'cycle_id' as cycle_source_id,
-    r.payload ->> 'sleep_id' as sleep_source_id,
-    coalesce(c.start_at, r.start_at, s.end_at, (r.payload ->> 'created_at')::timestamptz) as start_at,
-    coalesce(c.end_at, r.end_at) as end_at,
-    coalesce(s.end_at, (r.payload ->> 'created_at')::timestamptz) as scored_at,
-    coalesce(c.tz_offset, s.tz_offset, r.tz_offset) as tz_offset,
-    coalesce(
-      wearhouse_cycle_day(c.start_at, c.tz_offset),
-      wearhouse_cycle_day(r.start_at, r.tz_offset),
-      wearhouse_local(s.end_at, s.tz_offset)::date,
-      wearhouse_local((r.payload ->> 'created_at')::timestamptz, r.tz_offset)::date
-    ) as day,
-    r.payload ->> 'score_state' as score_state,
-    (r.payload -> 'score' ->> 'user_calibrating')::boolean as user_calibrating,
-    (r.payload -> 'score' ->> 'recovery_score')::float8 as recovery_pct,
-    -- WHOOP's bands: 0-33 red, 34-66 yellow, 67-100 green.
-    case
-      when (r.payload -> 'score' ->> 'recovery_score') is null then null
-      when (r.payload -> 'score' ->> 'recovery_score')::float8 < 34 then 'red'
-      when (r.payload -> 'score' ->> 'recovery_score')::float8 < 67 then 'yellow'
-      else 'green'
-    end as band,
-    (r.payload -> 'score' ->> 'hrv_rmssd_milli')::float8 as hrv_ms,
-    (r.payload -> 'score' ->> 'resting_heart_rate')::float8 as resting_hr_bpm,
-    (r.payload -> 'score' ->> 'spo2_percentage')::float8 as spo2_pct,
-    (r.payload -> 'score' ->> 'skin_temp_celsius')::float8 as skin_temp_c,
-    r.provider_updated_at as updated_at
-  from records r
-  left join records c
-    on c.provider = r.provider and c.user_id = r.user_id and c.kind = 'cycle'
-    and c.source_id = r.payload ->> 'cycle_id' and c.deleted_at is null
-  left join records s
-    on s.provider = r.provider and s.user_id = r.user_id and s.kind = 'sleep'
-    and s.source_id = r.payload ->> 'sleep_id' and s.deleted_at is null
-  where r.provider = 'whoop' and r.kind = 'recovery' and r.deleted_at is null;
+-- The recoveries view takes the same day when its cycle row is not joined: its WHOOP branch in
+-- sql/016_provider_view_branches.sql (the view is rebuilt from per-provider branches there).

@@ -100,8 +100,8 @@ create view recoveries__whoop as
     coalesce(c.end_at, r.end_at) as end_at,
     coalesce(s.end_at, (r.payload ->> 'created_at')::timestamptz) as scored_at,
     coalesce(c.tz_offset, s.tz_offset, r.tz_offset) as tz_offset,
-    -- As sql/008 fixed it: a recovery without its cycle falls back to the cycle's day (start + 12 h)
-    -- of its own borrowed times, not to the start's date.
+    -- A recovery whose cycle row is not joined (deleted, not stored yet) falls back to the cycle's day
+    -- (start + 12 h) of the cycle times it keeps, not to the start's date (evening cycles, sql/008).
     coalesce(
       wearhouse_cycle_day(c.start_at, c.tz_offset),
       wearhouse_cycle_day(r.start_at, r.tz_offset),
