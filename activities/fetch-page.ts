@@ -13,6 +13,15 @@ export interface PageFetcher {
   next(request: PageRequest): Promise<FetchedPage>;
 }
 
+/** Tokens that lapse in flight before a page is given up on as transient (retried by Temporal). */
+const MAX_LAPSES = 3;
+
+/** Whether the held OAuth token had expired by `now` (a 401 for it says nothing about the grant). */
+function lapsedBy(held: HeldCredentials, now: number): boolean {
+  const expiresAt = held.token?.expiresAt;
+  return expiresAt != null && expiresAt.getTime() <= now;
+}
+
 /** Fetches pages for one connection, with credentials current for each page. */
 export function createPageFetcher(options: {
   runtime: ProviderRuntime;
@@ -31,19 +40,31 @@ export function createPageFetcher(options: {
     // Per page, not per window: a token that lives less than a window lasts is refreshed ahead of its
     // expiry (one read of the connection row; the refresh itself is shared, activities/tokens.ts).
     let held: HeldCredentials = await options.credentials.forConnection(runtime, userId, stats);
-    try {
-      return await fetchPage.call(runtime, held.credentials, request, stats);
-    } catch (error) {
-      if (!(error instanceof ProviderError && error.errorClass === 'unauthorized')) throw error;
-      const renewed = await options.credentials.afterUnauthorized(runtime, userId, held, stats);
-      if (!renewed) throw error;
-      held = renewed;
-      return fetchPage.call(runtime, held.credentials, request, stats).catch((retryError: unknown) => {
-        if (retryError instanceof ProviderError && retryError.errorClass === 'unauthorized') {
-          throw new ProviderError(`reauth required: ${retryError.message}`, 'reauth_required', 401);
+    let rejections = 0;
+    let lapses = 0;
+    for (;;) {
+      try {
+        return await fetchPage.call(runtime, held.credentials, request, stats);
+      } catch (error) {
+        if (!(error instanceof ProviderError && error.errorClass === 'unauthorized')) throw error;
+        // A token that expired while its request waited for a budget slot was not rejected: renew
+        // it and send again. Only a 401 for a token still valid counts, and the second such means the
+        // grant is gone.
+        if (!lapsedBy(held, Date.now())) {
+          if (++rejections > 1) {
+            throw new ProviderError(`reauth required: ${error.message}`, 'reauth_required', 401);
+          }
+        } else if (++lapses > MAX_LAPSES) {
+          throw new ProviderError(
+            `${name}: ${lapses} access tokens expired while their request waited for the request budget; retried later`,
+            'transient',
+            401,
+          );
         }
-        throw retryError;
-      });
+        const renewed = await options.credentials.afterUnauthorized(runtime, userId, held, stats);
+        if (!renewed) throw error;
+        held = renewed;
+      }
     }
   };
 
