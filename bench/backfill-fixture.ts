@@ -1,10 +1,10 @@
-// A production-shaped backfill setup: an in-process WHOOP sandbox (its requests recorded), a fresh
-// migrated database with sandbox users connected, and the worker as its own process
-// (`wearhouse worker`), all wired as in production. Shared by the budget, efficiency and memory runs.
-import { startWhoopSandbox } from '../providers/whoop/sandbox/index.ts';
-import type { WhoopSandbox } from '../providers/whoop/sandbox/types.ts';
+// A production-shaped backfill setup: an in-process provider sandbox (WHOOP's unless another is
+// given; its requests recorded), a fresh migrated database with sandbox users connected, and the
+// worker as its own process (`wearhouse worker`), all wired as in production. Shared by the budget,
+// efficiency and memory runs.
 import type { BackfillOptions, BackfillResult } from '../workflows/backfill.ts';
 import { type BenchDatabase, type BenchServices, connectUser, newTaskQueue, runBackfill } from './harness.ts';
+import { type BenchProvider, type BenchSandbox, WHOOP_BENCH } from './providers.ts';
 import { type RequestRecorder, recordRequests } from './request-recorder.ts';
 import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 
@@ -14,6 +14,8 @@ export interface FixtureOptions {
   /** Default: high enough never to bind. */
   requestsPerDay?: number;
   users: string[];
+  /** Default WHOOP. */
+  provider?: BenchProvider;
 }
 
 export interface BackfillRun {
@@ -26,7 +28,8 @@ export interface BackfillRun {
 
 export interface BackfillFixture {
   db: BenchDatabase;
-  sandbox: WhoopSandbox;
+  provider: BenchProvider;
+  sandbox: BenchSandbox;
   recorder: RequestRecorder;
   worker: WorkerProcess;
   taskQueue: string;
@@ -44,11 +47,15 @@ export async function startBackfillFixture(
   options: FixtureOptions,
 ): Promise<BackfillFixture> {
   const requestsPerDay = options.requestsPerDay ?? 10_000_000;
-  const sandbox = await startWhoopSandbox({ requestsPerMinute: options.requestsPerMinute, requestsPerDay });
-  const recorder = recordRequests(sandbox.url);
+  const provider = options.provider ?? WHOOP_BENCH;
+  const sandbox = await provider.startSandbox({
+    requestsPerMinute: options.requestsPerMinute,
+    requestsPerDay,
+  });
+  const recorder = recordRequests(sandbox.url, provider.dataPath);
   const db = await services.createDatabase(options.label);
   for (const user of options.users) {
-    await connectUser(services, db.sql, user, sandbox.control.issueTokens(user));
+    await connectUser(services, db.sql, user, sandbox.issueTokens(user), provider.name);
   }
   const taskQueue = newTaskQueue(options.label);
   const worker = spawnWorker({
@@ -56,10 +63,7 @@ export async function startBackfillFixture(
     temporalAddress: services.temporalAddress,
     taskQueue,
     tokenKey: services.tokenKey,
-    apiUrl: sandbox.url,
-    tokenUrl: sandbox.tokenUrl,
-    requestsPerMinute: options.requestsPerMinute,
-    requestsPerDay,
+    providerEnv: sandbox.env,
   });
   try {
     await worker.ready;
@@ -70,6 +74,7 @@ export async function startBackfillFixture(
   }
   return {
     db,
+    provider,
     sandbox,
     recorder,
     worker,
@@ -78,7 +83,9 @@ export async function startBackfillFixture(
     async backfillAll(range, users = options.users) {
       const startedAt = performance.now();
       const results = await Promise.all(
-        users.map((userId) => runBackfill(services, taskQueue, { userId, ...range })),
+        users.map((userId) =>
+          runBackfill(services, taskQueue, { userId, provider: provider.name, ...range }),
+        ),
       );
       const finishedAt = performance.now();
       return { results, wallSeconds: (finishedAt - startedAt) / 1000, startedAt, finishedAt };

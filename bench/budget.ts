@@ -2,7 +2,7 @@
 // sharing one app budget of B requests/min (the sandbox enforces the same B). Achieved requests per
 // minute ÷ B over the complete minutes from the first request, and the sandbox's budget 429s. The
 // baseline, in the same run: the same pages fetched sequentially under a 90 % sliding-window limiter.
-import { startWhoopSandbox } from '../providers/whoop/sandbox/index.ts';
+// Any pull provider of bench/providers.ts (WHOOP unless told), so providers read side by side.
 import { parseBackfillInput } from '../workflows/inputs.ts';
 import {
   type BackfillFixture,
@@ -12,6 +12,7 @@ import {
 } from './backfill-fixture.ts';
 import { type BenchServices, isoDay } from './harness.ts';
 import { naiveBackfill } from './naive-client.ts';
+import { type BenchProvider, WHOOP_BENCH } from './providers.ts';
 import type { Section } from './report.ts';
 import { recordRequests } from './request-recorder.ts';
 import { type RateStats, rateStats, round } from './stats.ts';
@@ -30,6 +31,7 @@ export interface BudgetOutcome {
   fixture: BackfillFixture;
   run: BackfillRun;
   range: { from: string; to: string };
+  provider: BenchProvider;
 }
 
 interface Side {
@@ -45,14 +47,21 @@ export async function measureBudget(
   services: BenchServices,
   options: BudgetOptions,
   log: (line: string) => void,
+  provider: BenchProvider = WHOOP_BENCH,
 ): Promise<BudgetOutcome> {
   const started = performance.now();
   const B = options.requestsPerMinute;
   const users = Array.from({ length: options.users }, (_, i) => `budget-${i + 1}`);
   const range = { from: isoDay(options.fromDay), to: isoDay(options.toDay) };
+  const name = provider.displayName;
 
-  log(`budget: wearhouse, ${users.length} users ${range.from}..${range.to} at ${B}/min`);
-  const fixture = await startBackfillFixture(services, { label: 'budget', requestsPerMinute: B, users });
+  log(`budget (${name}): wearhouse, ${users.length} users ${range.from}..${range.to} at ${B}/min`);
+  const fixture = await startBackfillFixture(services, {
+    label: `budget_${provider.name}`,
+    requestsPerMinute: B,
+    users,
+    provider,
+  });
   const run = await fixture.backfillAll(range);
   const served = fixture.recorder.data(run.startedAt);
   const wearhouse: Side = {
@@ -60,27 +69,27 @@ export async function measureBudget(
     pages: run.results.reduce((n, r) => n + Object.values(r.byKind).reduce((m, c) => m + c.pages, 0), 0),
     records: await storedRecords(fixture.db),
     wallSeconds: run.wallSeconds,
-    budget429: fixture.sandbox.control.stats().budget429,
+    budget429: fixture.sandbox.budget429(),
     rate: rateStats(served.map((e) => e.at)),
   };
 
-  log(`budget: baseline, sequential client with a 90% sliding-window limiter`);
-  const naive = await measureNaive(services, options, users, range);
+  log(`budget (${name}): baseline, sequential client with a 90% sliding-window limiter`);
+  const naive = await measureNaive(services, options, users, range, provider);
 
   const util = (side: Side) => utilization(side.rate, B);
   const wUtil = util(wearhouse);
   const nUtil = util(naive);
   const section: Section = {
-    id: 'budget',
-    title: 'Budget utilization',
+    id: sectionId('budget', provider),
+    title: `Budget utilization (${name})`,
     method:
-      `${users.length} users × ${range.from}..${range.to} backfilled at once (4 windows each in parallel) through ` +
+      `${name}: ${users.length} users × ${range.from}..${range.to} backfilled at once (4 windows each in parallel) through ` +
       `Temporal and \`wearhouse worker\` as a child process, app budget B = ${B}/min in the worker and in the ` +
       `sandbox (fixed 60 s windows anchored at the first request). Request arrival times come from the ` +
       `sandbox's HTTP server (diagnostics channel); the rate is the mean count over the complete 60 s windows ` +
       `from the first request (the steady state: the partial last minute, the tail, is left out). Baseline in ` +
       `the same run, against a fresh sandbox with the same data and B: one sequential loop over the same ` +
-      `windows and pages with the project's WHOOP client behind a sliding-window log of 0.9·B per 60 s, ` +
+      `windows and pages with the project's ${name} runtime behind a sliding-window log of 0.9·B per 60 s, ` +
       `storing each page with upsertRecords.`,
     figures: [
       {
@@ -163,6 +172,7 @@ export async function measureBudget(
         ` (a difference would be retried requests).`,
     ],
     details: {
+      provider: provider.name,
       requestsPerMinute: B,
       users,
       range,
@@ -171,7 +181,12 @@ export async function measureBudget(
     },
     seconds: (performance.now() - started) / 1000,
   };
-  return { section, fixture, run, range };
+  return { section, fixture, run, range, provider };
+}
+
+/** WHOOP's sections keep the ids the main report has always used; another provider's carry its name. */
+export function sectionId(id: string, provider: BenchProvider): string {
+  return provider === WHOOP_BENCH ? id : `${id}-${provider.name}`;
 }
 
 async function measureNaive(
@@ -179,27 +194,27 @@ async function measureNaive(
   options: BudgetOptions,
   users: string[],
   range: { from: string; to: string },
+  provider: BenchProvider,
 ): Promise<Side> {
   const B = options.requestsPerMinute;
-  const sandbox = await startWhoopSandbox({ requestsPerMinute: B, requestsPerDay: 10_000_000 });
-  const recorder = recordRequests(sandbox.url);
-  const db = await services.createDatabase('naive');
+  const sandbox = await provider.startSandbox({ requestsPerMinute: B, requestsPerDay: 10_000_000 });
+  const recorder = recordRequests(sandbox.url, provider.dataPath);
+  const db = await services.createDatabase(`naive_${provider.name}`);
   try {
-    const parsed = parseBackfillInput({ userId: 'x', provider: 'whoop', ...range });
+    const parsed = parseBackfillInput({ userId: 'x', provider: provider.name, ...range });
     const tokens = users.map((userId) => ({
       userId,
-      accessToken: sandbox.control.issueTokens(userId).accessToken,
+      accessToken: sandbox.issueTokens(userId).accessToken,
     }));
     const startedAt = performance.now();
     const result = await naiveBackfill({
-      apiUrl: sandbox.url,
-      tokenUrl: sandbox.tokenUrl,
+      module: provider.module,
+      env: sandbox.env,
       requestsPerMinute: B,
       sql: db.sql,
       users: tokens,
       start: parsed.start,
       end: parsed.end,
-      windowDays: 30,
     });
     const wallSeconds = (performance.now() - startedAt) / 1000;
     const served = recorder.data(startedAt);
@@ -208,7 +223,7 @@ async function measureNaive(
       pages: result.pages,
       records: await storedRecords(db),
       wallSeconds,
-      budget429: sandbox.control.stats().budget429,
+      budget429: sandbox.budget429(),
       rate: rateStats(served.map((e) => e.at)),
     };
   } finally {

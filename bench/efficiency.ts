@@ -1,9 +1,8 @@
 // 2. Request efficiency, on the budget run's database and sandbox: requests per stored record for
-// the backfill (floor 1/25: WHOOP pages hold at most 25), requests for an incremental sync that finds
+// the backfill (floor 1/page limit: 1/25 for WHOOP), requests for an incremental sync that finds
 // nothing new, and requests for re-running a backfill that is already covered (floor 0).
 import { startSync } from '../cli/operations.ts';
-import { WHOOP_PAGE_LIMIT } from '../providers/whoop/client.ts';
-import type { BudgetOutcome } from './budget.ts';
+import { type BudgetOutcome, sectionId } from './budget.ts';
 import { type BenchServices, clientConfig, isoDay, runBackfill } from './harness.ts';
 import type { Section } from './report.ts';
 import { round } from './stats.ts';
@@ -14,7 +13,11 @@ export async function measureEfficiency(
   log: (line: string) => void,
 ): Promise<Section> {
   const started = performance.now();
-  const { fixture, run, range } = budget;
+  const { fixture, run, range, provider } = budget;
+  const { descriptor } = provider.module;
+  const name = provider.displayName;
+  const kindCount = descriptor.kinds.length;
+  const lookbackDays = descriptor.rescoreLookbackDays;
   const user = fixture.users[0] as string;
   const requestsDuring = async (action: () => Promise<unknown>) => {
     const mark = performance.now();
@@ -26,23 +29,24 @@ export async function measureEfficiency(
   const backfillRequests = details.wearhouse.requests;
   const backfillRecords = details.wearhouse.records;
   const perRecord = backfillRequests / backfillRecords;
-  const floor = 1 / WHOOP_PAGE_LIMIT;
+  const floor = 1 / provider.pageLimit;
 
-  log('efficiency: re-running a covered backfill');
+  log(`efficiency (${name}): re-running a covered backfill`);
   const rerun = await requestsDuring(() =>
-    runBackfill(services, fixture.taskQueue, { userId: user, ...range }),
+    runBackfill(services, fixture.taskQueue, { userId: user, provider: provider.name, ...range }),
   );
 
-  log('efficiency: incremental syncs');
+  log(`efficiency (${name}): incremental syncs`);
   const sync = () =>
-    startSync(services.client, clientConfig(fixture.taskQueue), { userId: user, provider: 'whoop' }).then(
-      (h) => h.result(),
-    );
+    startSync(services.client, clientConfig(fixture.taskQueue), {
+      userId: user,
+      provider: provider.name,
+    }).then((h) => h.result());
   const catchUp = await requestsDuring(sync);
   const nothingNew = await requestsDuring(sync);
 
-  log('efficiency: a backfill reaching today, run twice');
-  const toToday = { userId: user, from: range.from, to: isoDay(0) };
+  log(`efficiency (${name}): a backfill reaching today, run twice`);
+  const toToday = { userId: user, provider: provider.name, from: range.from, to: isoDay(0) };
   const firstToToday = await requestsDuring(() => runBackfill(services, fixture.taskQueue, toToday));
   const rerunAt = new Date();
   const rerunToToday = await requestsDuring(() => runBackfill(services, fixture.taskQueue, toToday));
@@ -62,13 +66,16 @@ export async function measureEfficiency(
       kinds.set(kind, k);
     }
   }
-  const windowsPerKind = run.results.reduce((n, r) => n + r.windowsTotal, 0) / 4;
+  const windowsPerKind = run.results.reduce((n, r) => n + r.windowsTotal, 0) / kindCount;
+  const fetched = [...kinds.values()].reduce((n, k) => n + k.fetched, 0);
+  const pages = [...kinds.values()].reduce((n, k) => n + k.pages, 0);
 
   return {
-    id: 'efficiency',
-    title: 'Request efficiency',
+    id: sectionId('efficiency', provider),
+    title: `Request efficiency (${name})`,
     method:
-      `On the budget run's data (${fixture.users.length} users × ${range.from}..${range.to}, 30-day windows): ` +
+      `${name}, on the budget run's data (${fixture.users.length} users × ${range.from}..${range.to}, ` +
+      `${descriptor.windowDays}-day windows, ${kindCount} kinds): ` +
       `requests counted by the sandbox's HTTP server, records counted in \`records\`. Then, for ${user}: the same ` +
       `backfill again; an incremental sync (catching up from the backfill's end) and a second one with nothing new; ` +
       `a backfill reaching today, run twice.`,
@@ -76,11 +83,13 @@ export async function measureEfficiency(
       {
         label: 'backfill requests per stored record',
         value: round(perRecord, 4),
-        target: `floor ${floor} (1/${WHOOP_PAGE_LIMIT})`,
+        target: `floor ${round(floor, 4)} (1/${provider.pageLimit}, ${provider.pageLimitSource})`,
         why:
-          'Each 30-day window ends in a partly filled page (about 30 cycles, sleeps or recoveries per window = ' +
-          '2 pages for 1.2 pages of records); longer windows or one cursor across the whole range per kind ' +
-          'would approach 1/25, at the cost of coarser retries, coverage and parallelism.',
+          `Each ${descriptor.windowDays}-day window of each kind ends in a partly filled page (here ` +
+          `${round(fetched / pages, 1)} records per page on average, of ${provider.pageLimit}); longer windows ` +
+          `or one cursor across the whole range per kind would approach 1/${provider.pageLimit}, at the cost of ` +
+          'coarser retries, coverage and parallelism. Kinds with few records a window (workouts, sessions) ' +
+          'still cost a page per window.',
       },
       {
         label: 'floor ÷ achieved',
@@ -90,11 +99,11 @@ export async function measureEfficiency(
       {
         label: 'incremental sync, nothing new: requests',
         value: nothingNew,
-        target: '4 (one page per kind)',
-        met: nothingNew <= 4,
+        target: `${kindCount} (one page per kind)`,
+        met: nothingNew <= kindCount,
         why:
-          "WHOOP has no changed-since filter: records inside the 7-day rescore lookback can change, so each kind's " +
-          'lookback is re-read (one page); only provider webhooks could take this to 0.',
+          `${name} has no changed-since filter: records inside the ${lookbackDays}-day rescore lookback can ` +
+          "change, so each kind's lookback is re-read (one page); only provider webhooks could take this to 0.",
       },
       {
         label: 're-run of a covered backfill: requests',
@@ -106,11 +115,11 @@ export async function measureEfficiency(
       {
         label: 're-run of a backfill reaching today: requests',
         value: rerunToToday,
-        target: '4 (the non-final lookback, one page per kind)',
-        met: rerunToToday <= 4,
+        target: `${kindCount} (the non-final lookback, one page per kind)`,
+        met: rerunToToday <= kindCount,
         why:
           'Windows inside the rescore lookback are never final and are re-read on every run, by design; any more ' +
-          "are the sliver between the last run's final boundary (then − 7 d) and this one's (now − 7 d), fetched as " +
+          `are the sliver between the last run's final boundary (then − ${lookbackDays} d) and this one's (now − ${lookbackDays} d), fetched as ` +
           'its own tiny window per kind (table below): rounding the final boundary down to a day would fold it in.',
       },
     ],
@@ -150,6 +159,8 @@ export async function measureEfficiency(
       },
     ],
     details: {
+      provider: provider.name,
+      pageLimit: provider.pageLimit,
       backfillRequests,
       backfillRecords,
       perRecord,

@@ -134,14 +134,15 @@ export function newTaskQueue(label: string): string {
   return `bench-${label}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Stores a sandbox token pair as the user's WHOOP connection (no sync schedule, no backfill). */
+/** Stores a sandbox token pair as the user's connection (no sync schedule, no backfill); WHOOP by default. */
 export async function connectUser(
   services: BenchServices,
   sql: Sql,
   userId: string,
   tokens: { accessToken: string; refreshToken: string; expiresIn: number },
+  provider = 'whoop',
 ): Promise<void> {
-  await saveTokens(sql, services.cipher, 'whoop', userId, {
+  await saveTokens(sql, services.cipher, provider, userId, {
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken,
     expiresAt: new Date(Date.now() + tokens.expiresIn * 1000),
@@ -151,7 +152,7 @@ export async function connectUser(
 export async function runBackfill(
   services: BenchServices,
   taskQueue: string,
-  input: { userId: string; from: string; to: string; options?: BackfillOptions },
+  input: { userId: string; from: string; to: string; options?: BackfillOptions; provider?: string },
 ): Promise<BackfillResult> {
   const handle = await startBackfill(services.client, clientConfig(taskQueue), {
     provider: 'whoop',

@@ -1,13 +1,14 @@
 // The common way to stay under a provider's limit, as the baseline for the budget measurement: one
-// process fetching every page sequentially through the project's WHOOP client, held under 90 % of the
-// limit by an in-memory sliding-window log (at most N requests in any 60 s), storing each page with
-// the project's upsert before fetching the next.
+// process fetching every page sequentially through the project's own provider runtime (the one the
+// worker builds from the same module and environment), held under 90 % of the limit by an in-memory
+// sliding-window log (at most N requests in any 60 s), mapping and storing each page with the
+// project's upsert before fetching the next.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { splitIntoWindows } from '../activities/windows.ts';
+import { windowDaysOf } from '../providers/catalog.ts';
 import { ProviderError } from '../providers/errors.ts';
 import type { RateBudget } from '../providers/rate-budget.ts';
-import type { RequestStats } from '../providers/types.ts';
-import { createWhoopClient, WHOOP_COLLECTION_KINDS } from '../providers/whoop/index.ts';
+import type { ProviderModule, RequestStats } from '../providers/types.ts';
 import type { Sql } from '../store/db.ts';
 import { upsertRecords } from '../store/records.ts';
 
@@ -55,38 +56,43 @@ export interface NaiveResult {
   stats: RequestStats;
 }
 
-/** Every user, kind and 30-day window of [start, end) in turn, page after page. */
+const quiet = { debug() {}, info() {}, warn() {} };
+
+/** Every user, default kind and window of [start, end) in turn (the provider's window lengths), page after page. */
 export async function naiveBackfill(options: {
-  apiUrl: string;
-  tokenUrl: string;
+  module: ProviderModule;
+  /** The provider's variables pointing at the sandbox (BenchSandbox.env). */
+  env: Record<string, string>;
   requestsPerMinute: number;
   sql: Sql;
   users: NaiveUser[];
   start: Date;
   end: Date;
-  windowDays: number;
 }): Promise<NaiveResult> {
+  const { module } = options;
   const budget = createSlidingWindowLimiter(Math.floor(0.9 * options.requestsPerMinute));
-  const client = createWhoopClient({ apiUrl: options.apiUrl, tokenUrl: options.tokenUrl, budget });
+  const runtime = module.createRuntime(module.envSchema.parse(options.env), { budget, logger: quiet });
+  const fetchPage = runtime.fetchPage?.bind(runtime);
+  if (!fetchPage) throw new Error(`${module.descriptor.name} is not a pull provider`);
   const stats: RequestStats = { apiCalls: 0, rateLimited: 0, throttleWaitMs: 0 };
   let pages = 0;
   let records = 0;
   for (const user of options.users) {
-    for (const kind of WHOOP_COLLECTION_KINDS) {
+    const credentials = { type: 'oauth' as const, accessToken: user.accessToken };
+    for (const kind of module.descriptor.kinds) {
       const windows = splitIntoWindows(kind, [{ start: options.start, end: options.end }], {
-        windowDays: options.windowDays,
+        windowDays: windowDaysOf(module.descriptor, kind),
         finalBefore: options.end,
       });
       for (const window of windows) {
         let cursor: string | undefined;
         do {
-          const request = { start: new Date(window.start), end: new Date(window.end), cursor };
-          const page = await fetchWithRetry(() =>
-            client.fetchCollectionPage(user.accessToken, kind, request, stats),
-          );
-          await upsertRecords(options.sql, 'whoop', user.userId, page.records);
+          const request = { kind, start: new Date(window.start), end: new Date(window.end), cursor };
+          const page = await fetchWithRetry(() => fetchPage(credentials, request, stats));
+          const mapped = runtime.mapDocuments(kind, page.documents);
+          await upsertRecords(options.sql, module.descriptor.name, user.userId, mapped.records);
           pages++;
-          records += page.records.length;
+          records += mapped.records.length;
           cursor = page.nextCursor;
         } while (cursor);
       }

@@ -36,6 +36,9 @@ export interface Section {
 }
 
 export interface Report {
+  /** Heading and the command that writes it; the main report's by default. */
+  title?: string;
+  command?: string;
   generatedAt: string;
   mode: 'full' | 'quick';
   durationSeconds: number;
@@ -46,9 +49,9 @@ export interface Report {
 export function renderMarkdown(report: Report): string {
   const m = report.machine;
   const out: string[] = [
-    '# wearhouse bench report',
+    `# ${report.title ?? 'wearhouse bench report'}`,
     '',
-    `Generated ${report.generatedAt} by \`npm run bench\`${report.mode === 'quick' ? ' --quick (small sizes: not the reference figures)' : ''} in ${Math.round(report.durationSeconds)} s.`,
+    `Generated ${report.generatedAt} by \`${report.command ?? 'npm run bench'}\`${report.mode === 'quick' ? ' --quick (small sizes: not the reference figures)' : ''} in ${Math.round(report.durationSeconds)} s.`,
     'Figures are measured, never asserted; each says what bounds it and what would move it.',
     '',
     '## Machine',

@@ -14,7 +14,7 @@ export interface ServedRequest {
 
 export interface RequestRecorder {
   readonly events: ServedRequest[];
-  /** Data requests (the /developer API, not the token endpoint or the control surface). */
+  /** Data requests (under the provider's API path, not the token endpoint or the control surface). */
   data(since?: number): ServedRequest[];
   stop(): void;
 }
@@ -25,7 +25,8 @@ interface ServerMessage {
   socket: Socket;
 }
 
-export function recordRequests(sandboxUrl: string): RequestRecorder {
+/** `dataPath`: where the provider's data requests live (WHOOP's /developer/ by default). */
+export function recordRequests(sandboxUrl: string, dataPath = '/developer/'): RequestRecorder {
   const port = Number(new URL(sandboxUrl).port);
   const events: ServedRequest[] = [];
   const arrived = new WeakMap<IncomingMessage, number>();
@@ -45,7 +46,7 @@ export function recordRequests(sandboxUrl: string): RequestRecorder {
   return {
     events,
     data(since = Number.NEGATIVE_INFINITY) {
-      return events.filter((e) => e.at >= since && e.path.startsWith('/developer/'));
+      return events.filter((e) => e.at >= since && e.path.startsWith(dataPath));
     },
     stop() {
       diagnosticsChannel.unsubscribe('http.server.request.start', onStart);

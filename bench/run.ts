@@ -1,19 +1,21 @@
 // `npm run bench [-- --quick] [-- --only budget,ingest] [-- --out DIR]`: starts its own embedded
 // Postgres and Temporal dev server, runs every measurement, and writes REPORT.md and REPORT.json
 // (bench/ for a full run, bench/out/ for --quick, so the committed report is always a full one).
+// `--providers` (`npm run bench:providers`) runs only the request measurements, once per provider of
+// bench/providers.ts, and writes OURA.md and OURA.json: Oura's figures beside WHOOP's.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type BudgetOutcome, measureBudget } from './budget.ts';
 import { measureDashboards } from './dashboards.ts';
-import { measureEfficiency } from './efficiency.ts';
 import { type BenchServices, startServices } from './harness.ts';
 import { measureIngest } from './ingest.ts';
 import { describeMachine } from './machine.ts';
 import { measureMemory } from './memory.ts';
 import { measureOverhead } from './overhead.ts';
+import { requestSteps, sideBySide } from './provider-steps.ts';
+import { BENCH_PROVIDERS, WHOOP_BENCH } from './providers.ts';
 import { type Report, renderMarkdown, type Section } from './report.ts';
 import { FULL, QUICK, type Scale } from './scale.ts';
 
@@ -23,34 +25,21 @@ interface Step {
   id: string;
   title: string;
   run(services: BenchServices, scale: Scale): Promise<Section>;
+  cleanup?(): Promise<void>;
 }
 
-let budgetOutcome: BudgetOutcome | undefined;
+/** The budget and efficiency steps of one provider, sized by the run's budget scale. */
+function requestStepsOf(provider: (typeof BENCH_PROVIDERS)[number]): Step[] {
+  return requestSteps(provider, log).map((step) => ({
+    ...step,
+    run: (services, scale) => step.run(services, scale.budget),
+  }));
+}
 
 // Run order (the efficiency step reuses the budget step's data); the report lists them in `ORDER`.
 const STEPS: Step[] = [
   { id: 'ingest', title: 'Ingest', run: (s, scale) => measureIngest(s, scale.ingest, log) },
-  {
-    id: 'budget',
-    title: 'Budget utilization',
-    async run(s, scale) {
-      budgetOutcome = await measureBudget(s, scale.budget, log);
-      return budgetOutcome.section;
-    },
-  },
-  {
-    id: 'efficiency',
-    title: 'Request efficiency',
-    async run(s) {
-      if (!budgetOutcome) throw new Error('needs the budget measurement (run with it)');
-      try {
-        return await measureEfficiency(s, budgetOutcome, log);
-      } finally {
-        await budgetOutcome.fixture.close();
-        budgetOutcome = undefined;
-      }
-    },
-  },
+  ...requestStepsOf(WHOOP_BENCH),
   {
     id: 'overhead',
     title: 'Orchestration overhead',
@@ -79,14 +68,20 @@ async function main(): Promise<void> {
       quick: { type: 'boolean' },
       only: { type: 'string' },
       out: { type: 'string' },
+      providers: { type: 'boolean' },
     },
   });
   const quick = values.quick ?? process.env.BENCH_QUICK === '1';
+  const providers = values.providers ?? false;
   const scale = quick ? QUICK : FULL;
-  const only = values.only?.split(',').map((s) => s.trim());
+  const only = providers ? undefined : values.only?.split(',').map((s) => s.trim());
   const outDir = values.out ?? (quick || only ? join(benchDir, 'out') : benchDir);
-  const steps = STEPS.filter((s) => !only || only.includes(s.id));
+  const baseName = providers ? 'OURA' : 'REPORT';
+  const steps = providers
+    ? BENCH_PROVIDERS.flatMap(requestStepsOf)
+    : STEPS.filter((s) => !only || only.includes(s.id));
   if (only?.includes('efficiency') && !only.includes('budget')) steps.unshift(STEPS[1] as Step);
+  const order = providers ? ['side-by-side', ...steps.map((s) => s.id)] : ORDER;
 
   const started = performance.now();
   log(`starting Postgres and Temporal (${quick ? 'quick' : 'full'} run; report → ${outDir})`);
@@ -94,11 +89,16 @@ async function main(): Promise<void> {
   const machine = await describeMachine(services);
   const sections: Section[] = [];
   const report = (): Report => ({
+    ...(providers
+      ? { title: 'wearhouse bench: providers side by side', command: 'npm run bench:providers' }
+      : {}),
     generatedAt: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     durationSeconds: (performance.now() - started) / 1000,
     machine: { ...machine, loadAtEnd: loadAverage() },
-    sections: [...sections].sort((a, b) => ORDER.indexOf(a.id) - ORDER.indexOf(b.id)),
+    sections: [...sections, ...(providers ? [sideBySide(BENCH_PROVIDERS, sections)] : [])].sort(
+      (a, b) => order.indexOf(a.id) - order.indexOf(b.id),
+    ),
   });
   try {
     for (const step of steps) {
@@ -123,20 +123,20 @@ async function main(): Promise<void> {
         });
       }
       // Written after every step, so an interrupted run still leaves what it measured.
-      await write(outDir, report());
+      await write(outDir, baseName, report());
     }
   } finally {
-    await budgetOutcome?.fixture.close().catch(() => {});
+    for (const step of steps) await step.cleanup?.().catch(() => {});
     await services.stop();
   }
-  await write(outDir, report());
-  log(`done in ${Math.round((performance.now() - started) / 1000)} s: ${join(outDir, 'REPORT.md')}`);
+  await write(outDir, baseName, report());
+  log(`done in ${Math.round((performance.now() - started) / 1000)} s: ${join(outDir, `${baseName}.md`)}`);
 }
 
-async function write(outDir: string, report: Report): Promise<void> {
+async function write(outDir: string, baseName: string, report: Report): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, 'REPORT.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(outDir, 'REPORT.md'), renderMarkdown(report));
+  await writeFile(join(outDir, `${baseName}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(outDir, `${baseName}.md`), renderMarkdown(report));
 }
 
 main().then(

@@ -12,9 +12,11 @@ export interface WorkerProcessOptions {
   temporalAddress: string;
   taskQueue: string;
   tokenKey: string;
-  apiUrl: string;
-  tokenUrl: string;
-  requestsPerMinute: number;
+  /** The provider's variables (BenchSandbox.env); without them, WHOOP's from the fields below. */
+  providerEnv?: Record<string, string>;
+  apiUrl?: string;
+  tokenUrl?: string;
+  requestsPerMinute?: number;
   requestsPerDay?: number;
 }
 
@@ -44,12 +46,7 @@ export function spawnWorker(options: WorkerProcessOptions, sampleEveryMs = 100):
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     TOKEN_ENCRYPTION_KEY: options.tokenKey,
-    WHOOP_API_URL: options.apiUrl,
-    WHOOP_TOKEN_URL: options.tokenUrl,
-    WHOOP_CLIENT_ID: 'sandbox-client',
-    WHOOP_CLIENT_SECRET: 'sandbox-secret',
-    WHOOP_REQUESTS_PER_MINUTE: String(options.requestsPerMinute),
-    WHOOP_REQUESTS_PER_DAY: String(options.requestsPerDay ?? 10_000_000),
+    ...(options.providerEnv ?? whoopEnv(options)),
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
   };
@@ -125,4 +122,18 @@ export async function readMemory(pid: number): Promise<{ rssKb: number; hwmKb: n
   } catch {
     return undefined;
   }
+}
+
+function whoopEnv(options: WorkerProcessOptions): Record<string, string> {
+  if (!options.apiUrl || !options.tokenUrl || !options.requestsPerMinute) {
+    throw new Error('spawnWorker needs providerEnv, or apiUrl, tokenUrl and requestsPerMinute');
+  }
+  return {
+    WHOOP_API_URL: options.apiUrl,
+    WHOOP_TOKEN_URL: options.tokenUrl,
+    WHOOP_CLIENT_ID: 'sandbox-client',
+    WHOOP_CLIENT_SECRET: 'sandbox-secret',
+    WHOOP_REQUESTS_PER_MINUTE: String(options.requestsPerMinute),
+    WHOOP_REQUESTS_PER_DAY: String(options.requestsPerDay ?? 10_000_000),
+  };
 }
