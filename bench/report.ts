@@ -93,7 +93,12 @@ export function renderMarkdown(report: Report): string {
       out.push(`**Not measured:** ${section.error}`, '');
       continue;
     }
-    out.push('| figure | value | target | what bounds it, what would move it |', '| --- | --- | --- | --- |');
+    if (section.figures.length > 0) {
+      out.push(
+        '| figure | value | target | what bounds it, what would move it |',
+        '| --- | --- | --- | --- |',
+      );
+    }
     for (const f of section.figures) {
       const mark = f.met === undefined ? '' : f.met ? ' ✓' : ' ✗';
       out.push(`| ${f.label} | ${formatValue(f)} | ${f.target ?? ''}${mark} | ${cell(f.why)} |`);
