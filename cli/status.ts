@@ -22,6 +22,8 @@ export interface StatusRow {
   provider: string;
   user_id: string;
   status: string;
+  /** Why the connection is not active (a refused refresh, the provider's 403), kept until reconnect. */
+  status_reason: string | null;
   last_success: Date | null;
   lag_minutes: number | null;
   records: number;
@@ -35,7 +37,7 @@ export interface StatusRow {
 
 export async function loadStatus(sql: Sql, userId?: string): Promise<StatusRow[]> {
   const rows = await sql<Omit<StatusRow, 'kinds' | 'coverage'>[]>`
-    select c.provider, c.user_id, c.status,
+    select c.provider, c.user_id, c.status, c.status_reason,
       ok.last_success,
       (extract(epoch from now() - ok.last_success) / 60)::int as lag_minutes,
       coalesce(r.records, 0)::int as records,
@@ -127,8 +129,28 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
   process.stdout.write(
     `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...table.map((row) => line(headers.map((h) => row[h])))].join('\n')}\n`,
   );
+  // A stopped connection's reason in full (the table cuts errors short): it says what the user must do.
+  const stopped = rows.filter((r) => r.status !== 'active');
+  if (stopped.length > 0) {
+    process.stdout.write(
+      `\nneeds attention\n${stopped
+        .map(
+          (r) =>
+            `  ${r.user_id} ${r.provider} ${r.status}: ${r.status_reason ?? 'no reason recorded'}\n` +
+            `    hint: ${reconnectHint(r)}`,
+        )
+        .join('\n')}\n`,
+    );
+  }
   const coverage = coverageLines(rows.flatMap((r) => r.coverage));
   if (coverage.length > 0) process.stdout.write(`\ncoverage\n${coverage.map((l) => `  ${l}`).join('\n')}\n`);
+}
+
+function reconnectHint(row: StatusRow): string {
+  const connect = `wearhouse connect ${row.provider} --user ${row.user_id}`;
+  return row.status === 'access_denied'
+    ? `the provider refuses this user's data; once they restore access: ${connect}`
+    : `log in again: ${connect}`;
 }
 
 /** `sleep 12m`, `cycle never`, `workout 3m*` (running now), `recovery 40m!` (its last attempt failed). */

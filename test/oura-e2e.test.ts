@@ -2,7 +2,12 @@
 // real worker and Postgres, against the Oura sandbox. What is stored must be exactly what the sandbox
 // serves; a covered re-run costs no request; a sync after documents changed stores only the changes;
 // tokens rotate; a 403 stops the connection with its reason.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { collectDashboardTargets, expandPanelSql, panelIntervalMs } from '../grafana/macros.ts';
+import { renderDashboards } from '../grafana/src/dashboards.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
 import type { IncrementalSyncResult } from '../workflows/incremental-sync.ts';
 import { type OuraStack, ouraDataRequests, startOuraStack } from './support/oura-stack.ts';
@@ -18,7 +23,31 @@ const KINDS = [
   'daily_spo2',
   'daily_stress',
 ] as const;
+const run = promisify(execFile);
+const dashboards = [...renderDashboards().values()].map((json) => JSON.parse(json));
 let stack: OuraStack;
+
+/** One dashboard panel's SQL for the last 200 days, run as the Grafana role over the simple protocol. */
+async function runPanel(dashboard: string, title: string, user: string[], provider: string[]) {
+  const target = dashboards
+    .flatMap((d) => collectDashboardTargets(d))
+    .find((t) => t.dashboard === dashboard && t.panelTitle === title);
+  if (!target?.rawSql) throw new Error(`no panel ${dashboard} / ${title}`);
+  const to = new Date();
+  const from = day(-200);
+  const sql = expandPanelSql(target.rawSql, {
+    from,
+    to,
+    intervalMs: panelIntervalMs(from, to),
+    variables: { user, provider },
+  });
+  const grafana = postgres(stack.db.grafanaUrl, { max: 1, onnotice: () => {} });
+  try {
+    return [...(await grafana.unsafe(sql).simple())] as Record<string, unknown>[];
+  } finally {
+    await grafana.end();
+  }
+}
 
 beforeAll(async () => {
   stack = await startOuraStack({ sandbox: { pageSize: 25 } });
@@ -197,5 +226,35 @@ describe('tokens and access', () => {
     expect(stopped.type).toBe('AccessDenied');
     expect(stopped.message).toMatch(/access denied: the oura connection of rosa .*subscription expired/i);
     expect(stack.sandbox.control.stats().forbidden).toBe(1);
+    // `wearhouse status` (the real CLI) names the state and the provider's reason in full, with what to do.
+    const { stdout } = await run(process.execPath, ['bin/wearhouse.mjs', 'status', '--user', 'rosa'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: stack.db.url,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TOKEN_ENCRYPTION_KEY: stack.temporal.tokenEncryptionKey,
+      },
+      timeout: 60_000,
+    });
+    const [header, , row] = stdout.split('\n');
+    expect(header).toMatch(/^user\s+provider\s+status\s/);
+    expect(row).toMatch(/^rosa\s+oura\s+access_denied\s/);
+    const attention = stdout.slice(stdout.indexOf('\nneeds attention\n'));
+    expect(attention).toMatch(
+      /\n {2}rosa oura access_denied: Oura GET \/v2\/usercollection\/sleep: HTTP 403, access denied \(Oura subscription expired[^\n]*: Subscription expired\n/,
+    );
+    expect(attention).toMatch(
+      /hint: the provider refuses this user's data; .*wearhouse connect oura --user rosa/,
+    );
+    // The pipeline dashboard's freshness table, as Grafana runs it (its role, the simple protocol).
+    const rows = await runPanel('Pipeline health', 'Freshness per user and kind', ['rosa'], ['oura']);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row).toMatchObject({ user: 'rosa', provider: 'oura', connection: 'access_denied' });
+      expect(row['connection reason']).toMatch(/HTTP 403, access denied.*: Subscription expired$/);
+    }
+    const others = await runPanel('Pipeline health', 'Freshness per user and kind', ['olga'], ['oura']);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((r) => r.connection === 'active' && r['connection reason'] === null)).toBe(true);
   });
 });

@@ -29,13 +29,17 @@ const STALE_MIN = 120;
 /** The day budget's share at which the gauge turns orange (red at 100%). */
 const DAY_BUDGET_WARN_PCT = 80;
 
+// A stopped connection says why beside its state (a refused refresh, the provider's 403 when the
+// user's subscription expired): the reason is kept on the connection until it is reconnected.
 const FRESHNESS = `
-  select user_id as "user", provider, kind, connection_status as "connection", last_success_at as "last success",
-    sync_lag_min as "since success", last_change_at as "last record change", data_lag_h as "newest data age",
-    running, failures_24h as "failures 24h", last_error_class as "last error"
-  from pipeline_freshness
-  where ${USERS} and ${PROVIDERS}
-  order by sync_lag_min desc nulls first, 1, 2, 3`;
+  select f.user_id as "user", f.provider, f.kind, f.connection_status as "connection",
+    c.status_reason as "connection reason", f.last_success_at as "last success",
+    f.sync_lag_min as "since success", f.last_change_at as "last record change", f.data_lag_h as "newest data age",
+    f.running, f.failures_24h as "failures 24h", f.last_error_class as "last error"
+  from pipeline_freshness f
+  left join connection_status c on c.provider = f.provider and c.user_id = f.user_id
+  where f.${USERS} and f.${PROVIDERS}
+  order by f.sync_lag_min desc nulls first, 1, 2, 3`;
 
 // Active connections whose newest successful run (any kind) is older than the threshold, or never.
 const STALE = `
@@ -228,7 +232,7 @@ export function pipelineDashboard(): Dashboard {
       new TablePanel()
         .title('Freshness per user and kind')
         .description(
-          `Minutes since the last successful run (orange after ${LATE_MIN}, red after ${STALE_MIN}), newest record change and the age of the newest record.`,
+          `Minutes since the last successful run (orange after ${LATE_MIN}, red after ${STALE_MIN}), newest record change and the age of the newest record. A connection that is not active says why (a refused login, the provider refusing the user's data).`,
         )
         .unit(units.Short)
         .thresholds(NEUTRAL())
