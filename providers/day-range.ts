@@ -1,5 +1,5 @@
 // The calendar days a window [start, end) touches, for providers whose collections filter by a
-// document's day rather than an instant (Oura). The UTC dates of the window's instants, end exclusive:
+// document's day rather than an instant (descriptor.dayFilteredKinds). The UTC dates of the window's instants, end exclusive:
 // [2024-03-01T00:00Z, 2024-03-31T00:00Z) → 2024-03-01 … 2024-03-30, endDay 2024-03-31. Windows that
 // meet at a UTC midnight split the days exactly between them. Pure: the client asks for these days,
 // and the window's soft-deletes cover the same ones.

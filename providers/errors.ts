@@ -7,7 +7,7 @@ export type ErrorClass =
   | 'unauthorized'
   | 'reauth_required'
   /**
-   * The provider refuses this user's data though the grant is valid (Oura 403: the user's membership
+   * The provider refuses this user's data though the grant is valid (a 403 when the user's membership
    * expired, or a data type not consented): not a revocation, and retrying will not help until the
    * user acts. The connection is marked with the reason.
    */

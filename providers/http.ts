@@ -10,13 +10,13 @@ import type { ProviderLogger, RequestEvent, RequestStats } from './types.ts';
 export type { ProviderLogger, RequestEvent };
 
 /**
- * How a provider's X-RateLimit-Reset reads: WHOOP sends seconds from now, Oura a Unix epoch (seconds).
- * Each client says which, rather than the value's size deciding.
+ * How a provider's X-RateLimit-Reset reads: seconds from now, or a Unix epoch (seconds); providers differ
+ * (docs/adding-a-provider.md). Each client says which, rather than the value's size deciding.
  */
 export type RateLimitReset = 'delta-seconds' | 'unix-epoch';
 
 export interface HttpContext {
-  /** Provider name for messages, e.g. 'WHOOP'. */
+  /** Provider name for messages (its descriptor's displayName). */
   provider: string;
   rateLimitReset: RateLimitReset;
   budget: RateBudget;
@@ -31,7 +31,7 @@ export interface FailedResponse {
   headers: Headers;
   /** The body parsed as JSON, when it was JSON. */
   json: unknown;
-  /** "WHOOP GET /v2/cycle", for messages. */
+  /** "<Provider> GET /v2/<collection>", for messages. */
   label: string;
   /** The rate-limit headers, read the provider's way. */
   rateLimit: RateLimitObservation;
@@ -176,8 +176,8 @@ export function retryAfterMs(
 /**
  * X-RateLimit-Remaining / X-RateLimit-Reset (or the IETF draft's unprefixed names). Lists such as
  * "98, 9876" keep the first value, which is the current window's. The reset is read as the provider
- * documents it: seconds from now ('delta-seconds', WHOOP) or the Unix epoch second the window resets
- * at ('unix-epoch', Oura), turned into seconds from now.
+ * documents it: seconds from now ('delta-seconds') or the Unix epoch second the window resets at
+ * ('unix-epoch'), turned into seconds from now.
  */
 export function readRateLimitHeaders(
   headers: Headers,

@@ -29,7 +29,7 @@ export type SourceMode = 'pull' | 'push';
 export interface ProviderDescriptor {
   /** Stored in every row's `provider` column: lower case, [a-z0-9_]. */
   readonly name: string;
-  /** For people: 'WHOOP', 'Oura'. */
+  /** For people, as the provider spells its own name. */
   readonly displayName: string;
   readonly auth: AuthKind;
   readonly mode: SourceMode;
@@ -42,20 +42,20 @@ export interface ProviderDescriptor {
   /** Per-kind window lengths where the API caps a request's span. */
   readonly windowDaysByKind?: Readonly<Record<string, number>>;
   /**
-   * Kinds the provider filters by the record's day instead of its start instant (Oura: `day` in
-   * [start_date, end_date)). A window then covers the days it touches (providers/day-range.ts), and
+   * Kinds the provider filters by the record's day instead of its start instant (a `day` field asked
+   * for as [start_date, end_date)). A window then covers the days it touches (providers/day-range.ts), and
    * what vanished from it is looked for by local_day, not start_at.
    */
   readonly dayFilteredKinds?: readonly string[];
   /** Records newer than this may still change: their windows are never final; incremental re-reads this far. */
   readonly rescoreLookbackDays: number;
-  /** Prefix of the provider's environment variables: 'WHOOP' → WHOOP_REQUESTS_PER_MINUTE. */
+  /** Prefix of the provider's environment variables: 'ACME' → ACME_REQUESTS_PER_MINUTE. */
   readonly envPrefix: string;
   /** OAuth facts that are not configuration (URLs and client credentials come from the environment). */
   readonly oauth?: { readonly scopes: string; readonly pkce: boolean };
   /**
    * api_key providers: the `connect` flag naming the user's id at the provider, besides the generic
-   * --external-user-id (e.g. 'junction-user-id').
+   * --external-user-id (e.g. 'acme-user-id').
    */
   readonly externalUserIdFlag?: string;
 }
@@ -98,7 +98,7 @@ export interface MappedRecord {
   providerUpdatedAt: Date | null;
   payload: Record<string, unknown>;
   /**
-   * For records without times of their own (a WHOOP recovery belongs to a cycle): the stored record
+   * For records without times of their own (a score that belongs to a day's cycle): the stored record
    * whose start/end/day/offset they take when their own are null.
    */
   timeFrom?: { kind: string; sourceId: string };

@@ -3,7 +3,7 @@
 import type { ProviderRuntimes } from '../providers/registry.ts';
 import type { RequestStats, TokenSet, WebhookRuntime } from '../providers/types.ts';
 
-/** Oura verifies an endpoint with a GET challenge: a runtime's webhooks may answer it. */
+/** Some providers verify an endpoint with a GET challenge: a runtime's webhooks may answer it. */
 export interface ChallengeCapable {
   challenge?(query: Record<string, string | undefined>): { status: number; body: unknown };
 }
@@ -21,7 +21,7 @@ export interface ConnectApp {
   scope: string;
   pkce: boolean;
   exchangeCode(code: string, redirectUri: string, codeVerifier: string | undefined): Promise<TokenSet>;
-  /** The provider's id of the user behind a token, where the runtime can tell (WHOOP: the profile). */
+  /** The provider's id of the user behind a token, where the runtime can tell (from the user's profile). */
   identify?(accessToken: string): Promise<string | undefined>;
 }
 
