@@ -54,6 +54,7 @@ const FAULT_PANELS = [
   'Pipeline health / Running backfills and syncs',
 ];
 
+const OURA_RPM = 5400;
 let stack: WhoopStack;
 let oura: OuraSandbox;
 let grafana: postgres.Sql;
@@ -69,7 +70,8 @@ beforeAll(async () => {
       OURA_TOKEN_URL: oura.tokenUrl,
       OURA_CLIENT_ID: 'sandbox-client',
       OURA_CLIENT_SECRET: 'sandbox-secret',
-      OURA_REQUESTS_PER_MINUTE: '6000',
+      // Not WHOOP's 6000: the budget panel must show each provider's own, as configured.
+      OURA_REQUESTS_PER_MINUTE: String(OURA_RPM),
     },
   });
   const cipher = createTokenCipher(stack.temporal.tokenEncryptionKey);
@@ -205,6 +207,30 @@ describe('every panel on Oura data', () => {
       );
       expect(Number(row?.REM), String(night.day)).toBeCloseTo(Number(night.rem_sleep_duration) / 3600, 9);
     }
+  });
+});
+
+describe('budgets and provider names come from data', () => {
+  it("the request panel draws each provider's budget as the worker is configured (the providers table)", async () => {
+    const target = named('Pipeline health', 'API requests against the budget');
+    const budgetRows = async (provider: string) =>
+      (await run(target, [BOTH], provider))
+        .filter((r) => String(r.metric).endsWith(' budget'))
+        .map((r) => [r.metric, Number(r.value)]);
+    const whoopRpm = stack.temporal.config.WHOOP_REQUESTS_PER_MINUTE;
+    expect(whoopRpm).not.toBe(OURA_RPM);
+    // A flat line: the same value at the range's start and end, one per provider selected.
+    expect(await budgetRows('oura')).toEqual([
+      ['oura budget', OURA_RPM],
+      ['oura budget', OURA_RPM],
+    ]);
+    expect(await budgetRows('whoop')).toEqual([
+      ['whoop budget', whoopRpm],
+      ['whoop budget', whoopRpm],
+    ]);
+    // The series beside it are the providers' own request counts, named by the data.
+    const series = new Set((await run(target, [BOTH], 'oura')).map((r) => String(r.metric)));
+    expect(series).toEqual(new Set(['oura', 'oura budget']));
   });
 });
 
