@@ -88,8 +88,8 @@ export async function measureEfficiency(
           `Each ${descriptor.windowDays}-day window of each kind ends in a partly filled page (here ` +
           `${round(fetched / pages, 1)} records per page on average, of ${provider.pageLimit}); longer windows ` +
           `or one cursor across the whole range per kind would approach 1/${provider.pageLimit}, at the cost of ` +
-          'coarser retries, coverage and parallelism. Kinds with few records a window (workouts, sessions) ' +
-          'still cost a page per window.',
+          'coarser retries, coverage and parallelism. A kind with few records a window still costs a page ' +
+          'per window (the table below).',
       },
       {
         label: 'floor ÷ achieved',

@@ -9,6 +9,18 @@ import type { BenchProvider } from './providers.ts';
 import type { Section } from './report.ts';
 import { round } from './stats.ts';
 
+/**
+ * A full providers run: the main report's budget B and range, with twice its users, so that the
+ * provider with the fewest requests (Oura: ~235 per user for the range) still fills three complete
+ * minutes at B, which the per-minute rate needs (bench/README.md, "Reading the numbers").
+ */
+export const PROVIDERS_FULL_BUDGET: BudgetOptions = {
+  requestsPerMinute: 600,
+  users: 8,
+  fromDay: -(4 * 365 + 31),
+  toDay: -31,
+};
+
 export interface Step {
   id: string;
   title: string;

@@ -14,7 +14,7 @@ import { measureIngest } from './ingest.ts';
 import { describeMachine } from './machine.ts';
 import { measureMemory } from './memory.ts';
 import { measureOverhead } from './overhead.ts';
-import { requestSteps, sideBySide } from './provider-steps.ts';
+import { PROVIDERS_FULL_BUDGET, requestSteps, sideBySide } from './provider-steps.ts';
 import { BENCH_PROVIDERS, WHOOP_BENCH } from './providers.ts';
 import { type Report, renderMarkdown, type Section } from './report.ts';
 import { FULL, QUICK, type Scale } from './scale.ts';
@@ -77,8 +77,11 @@ async function main(): Promise<void> {
   const only = providers ? undefined : values.only?.split(',').map((s) => s.trim());
   const outDir = values.out ?? (quick || only ? join(benchDir, 'out') : benchDir);
   const baseName = providers ? 'OURA' : 'REPORT';
+  const providerBudget = quick ? QUICK.budget : PROVIDERS_FULL_BUDGET;
   const steps = providers
-    ? BENCH_PROVIDERS.flatMap(requestStepsOf)
+    ? BENCH_PROVIDERS.flatMap((p) => requestSteps(p, log)).map(
+        (step): Step => ({ ...step, run: (services) => step.run(services, providerBudget) }),
+      )
     : STEPS.filter((s) => !only || only.includes(s.id));
   if (only?.includes('efficiency') && !only.includes('budget')) steps.unshift(STEPS[1] as Step);
   const order = providers ? ['side-by-side', ...steps.map((s) => s.id)] : ORDER;
