@@ -3,7 +3,7 @@
 // (bench/ for a full run, bench/out/ for --quick, so the committed report is always a full one).
 // `--providers` (`npm run bench:providers`) runs only the request measurements, once per provider of
 // bench/providers.ts, and writes OURA.md and OURA.json: Oura's figures beside WHOOP's.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       out: { type: 'string' },
       providers: { type: 'boolean' },
+      // Writes the Markdown again from the saved JSON (after a change to how it is rendered).
+      render: { type: 'boolean' },
     },
   });
   const quick = values.quick ?? process.env.BENCH_QUICK === '1';
@@ -86,6 +88,14 @@ async function main(): Promise<void> {
   if (only?.includes('efficiency') && !only.includes('budget')) steps.unshift(STEPS[1] as Step);
   const order = providers ? ['side-by-side', ...steps.map((s) => s.id)] : ORDER;
 
+  if (values.render) {
+    const saved = JSON.parse(await readFile(join(outDir, `${baseName}.json`), 'utf8')) as Report;
+    const measured = saved.sections.filter((s) => s.id !== 'side-by-side');
+    const sections = providers ? [sideBySide(BENCH_PROVIDERS, measured), ...measured] : measured;
+    await write(outDir, baseName, { ...saved, sections });
+    log(`rendered ${join(outDir, `${baseName}.md`)} from ${baseName}.json`);
+    return;
+  }
   const started = performance.now();
   log(`starting Postgres and Temporal (${quick ? 'quick' : 'full'} run; report → ${outDir})`);
   const services = await startServices();
