@@ -1,5 +1,6 @@
-// `npm run demo`, the main job, as a user runs it: embedded stack + sandbox, three users connected
-// and a year of each backfilled, stored counts printed; then Ctrl-C stops everything.
+// `npm run demo`, the main job, as a user runs it: embedded stack + the WHOOP and Oura sandboxes,
+// WHOOP users, Oura users and one user with both connected and a year of each backfilled, stored
+// counts printed; then Ctrl-C stops everything.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('backfills a year for three users, prints what was stored and where to look, stops on Ctrl-C', async () => {
+  it('backfills a year for WHOOP users, Oura users and one with both, prints what was stored and where to look, stops on Ctrl-C', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wearhouse-demo-'));
     const child = spawn(process.execPath, ['bin/wearhouse.mjs', 'demo'], {
       env: {
