@@ -7,7 +7,7 @@ import type { Credentials, MappedPage, ProviderModule, ProviderRuntime, RequestS
 import { createOuraClient, type OuraClient, type OuraClientOptions } from './client.ts';
 import { OURA_KINDS, OURA_OPT_IN_KINDS, ouraDescriptor } from './descriptor.ts';
 import { isOuraKind, mapOuraDocuments } from './mapping.ts';
-import { answerChallenge, createOuraWebhooks } from './webhooks.ts';
+import { createOuraWebhooks } from './webhooks.ts';
 
 export { createOuraClient, type OuraClient, ouraDateRange } from './client.ts';
 export { ouraDescriptor } from './descriptor.ts';
@@ -33,8 +33,6 @@ export interface OuraRuntime extends ProviderRuntime {
   readonly client: OuraClient;
   /** The user's Oura id (personal_info.id), which webhook notifications carry as user_id. */
   fetchUserId(credentials: Credentials, stats: RequestStats): Promise<string>;
-  /** The webhook subscription check (GET): `{challenge}` or a WebhookRejected. */
-  answerChallenge(query: URLSearchParams): { challenge: string };
 }
 
 function accessTokenOf(credentials: Credentials): string {
@@ -80,7 +78,7 @@ export function createOuraRuntime(
       exchangeCode: (code, redirectUri, verifier, stats) =>
         client.exchangeCode(code, redirectUri, verifier, stats),
     },
-    webhooks: createOuraWebhooks(options.clientSecret),
+    webhooks: createOuraWebhooks(options.clientSecret, options.webhookVerificationToken),
     async fetchUserId(credentials, stats) {
       const body = await client.fetchPersonalInfo(accessTokenOf(credentials), stats);
       const { records, quarantined } = mapOuraDocuments('personal_info', [body]);
@@ -90,7 +88,6 @@ export function createOuraRuntime(
       }
       return id;
     },
-    answerChallenge: (query) => answerChallenge(query, options.webhookVerificationToken),
   };
 }
 
