@@ -170,6 +170,27 @@ export interface WebhookRuntime {
    * carry what the provider was configured with.
    */
   challenge?(query: URLSearchParams): { challenge: string };
+  /** Providers that deliver only to subscriptions that expire (kept alive by a Temporal schedule). */
+  subscriptions?: WebhookSubscriptions;
+}
+
+/** What keeping a provider's webhook subscriptions did: counts, and the earliest expiry left. */
+export interface SubscriptionOutcome {
+  kept: number;
+  created: number;
+  renewed: number;
+  /** ISO instant; null when there is no subscription. */
+  earliestExpiry: string | null;
+}
+
+export interface WebhookSubscriptions {
+  /** The app's credentials and verification token are configured: subscriptions can be made. */
+  readonly configured: boolean;
+  /**
+   * Lists the app's subscriptions, creates the missing ones for `callbackUrl` (the provider checks
+   * the callback before it creates one), and renews those that expire before `renewBefore`.
+   */
+  ensure(callbackUrl: string, renewBefore: Date, stats: RequestStats): Promise<SubscriptionOutcome>;
 }
 
 /**

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { envInt, envUrl } from '../env.ts';
 import { ProviderError } from '../errors.ts';
 import type { Credentials, MappedPage, ProviderModule, ProviderRuntime, RequestStats } from '../types.ts';
-import { createOuraClient, type OuraClient, type OuraClientOptions } from './client.ts';
+import { createOuraClient, type OuraClient, type OuraClientOptions, ouraHttpContext } from './client.ts';
 import { OURA_KINDS, OURA_OPT_IN_KINDS, ouraDescriptor } from './descriptor.ts';
 import { isOuraKind, mapOuraDocuments } from './mapping.ts';
+import { createOuraSubscriptions } from './subscriptions.ts';
 import { createOuraWebhooks } from './webhooks.ts';
 
 export { createOuraClient, type OuraClient, ouraDateRange } from './client.ts';
@@ -78,7 +79,16 @@ export function createOuraRuntime(
       exchangeCode: (code, redirectUri, verifier, stats) =>
         client.exchangeCode(code, redirectUri, verifier, stats),
     },
-    webhooks: createOuraWebhooks(options.clientSecret, options.webhookVerificationToken),
+    webhooks: {
+      ...createOuraWebhooks(options.clientSecret, options.webhookVerificationToken),
+      subscriptions: createOuraSubscriptions({
+        ctx: ouraHttpContext(options),
+        apiUrl: options.apiUrl,
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        verificationToken: options.webhookVerificationToken,
+      }),
+    },
     async fetchUserId(credentials, stats) {
       const body = await client.fetchPersonalInfo(accessTokenOf(credentials), stats);
       const { records, quarantined } = mapOuraDocuments('personal_info', [body]);

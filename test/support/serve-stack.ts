@@ -37,8 +37,13 @@ export interface ServeOn {
 export interface ServeStack extends WhoopStack, Omit<ServeOn, 'close'> {}
 
 /** `serve` on a free port over any provider's test stack, configured from its Temporal config. */
-export async function startServeOn(backing: Backing, overrides: Partial<Config> = {}): Promise<ServeOn> {
-  const port = await freePort();
+export async function startServeOn(
+  backing: Backing,
+  overrides: Partial<Config> = {},
+  /** A port chosen beforehand (when the worker must know serve's public URL). */
+  chosenPort?: number,
+): Promise<ServeOn> {
+  const port = chosenPort ?? (await freePort());
   const config: Config = {
     ...backing.temporal.config,
     WEARHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`,
