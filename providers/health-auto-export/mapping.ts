@@ -4,8 +4,9 @@
 // have, are `sleep_summary`. source_id is a content key of what identifies the measurement (never
 // a bucket's value), so a re-sent batch or an overlapping period updates the same row; a sleep stage,
 // sent whole, takes the export importer's own key (providers/apple_health/sample-key.ts).
-import { contentKey } from '../content-key.ts';
+
 import { sampleKey } from '../apple_health/sample-key.ts';
+import { contentKey } from '../content-key.ts';
 import type { MappedRecord } from '../types.ts';
 import { type HaeInstant, parseHaeDate } from './dates.ts';
 import type { HaeMetric, HaePayload, HaeWorkout } from './schema.ts';
@@ -55,7 +56,9 @@ function mapMetric(metric: HaeMetric): MappedRecord[] {
       const value = typeof point.value === 'string' ? sleepStageValue(point.value) : null;
       return record(
         'record',
-        { sourceId: sampleKey({ type, sourceName: source, unit: null, value, start: start.at, end: end.at }) },
+        {
+          sourceId: sampleKey({ type, sourceName: source, unit: null, value, start: start.at, end: end.at }),
+        },
         start,
         end,
         { ...base, ...point, value },
