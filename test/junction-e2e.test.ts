@@ -185,6 +185,15 @@ describe('opt-in heart rate and the views', () => {
 
 describe('status', () => {
   it('shows covered ranges and the gap between them per provider and kind', async () => {
+    // A second covered range of bob's sleep (what a historical.data webhook backfills: see
+    // test/serve-webhooks-junction.test.ts), with a gap between it and the one backfilled above.
+    await runBackfill({
+      userId: 'bob',
+      provider: 'junction',
+      from: iso(day(-160)),
+      to: iso(day(-131)),
+      kinds: ['sleep'],
+    });
     const [bob] = (await loadStatus(stack.db.sql, 'bob')).filter((row) => row.provider === 'junction');
     const sleep = bob?.coverage.find((c) => c.kind === 'sleep');
     const at = (d: Date) => d.getTime();
