@@ -11,6 +11,7 @@ import { createPlanActivities } from './plan.ts';
 import { createSyncWindow } from './sync-window.ts';
 import { createTokenManager, type RefreshOutcome } from './tokens.ts';
 import type { ActivityLogger } from './types.ts';
+import { createSubscriptionActivities } from './webhook-subscriptions.ts';
 
 export type { ActivityMetrics, RefreshOutcome };
 
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportFileActivities({ sql: deps.sql, importers: fileImporters, logger: deps.logger }),
     ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
     ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
+    ...createSubscriptionActivities({ providers: deps.providers, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,
       providers: deps.providers,

@@ -21,7 +21,11 @@ export const backfillWorkflowId = (provider: string, userId: string) => `backfil
  * Starts the connection's backfill, or, when one is running, adds the range to it (signal-with-start
  * with `addRange`): a second request is merged, never dropped.
  */
-export function startBackfill(client: Client, config: Config, input: BackfillInput) {
+export function startBackfill(
+  client: Client,
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>,
+  input: BackfillInput,
+) {
   // Validate here too, so the CLI says what is wrong before anything is started.
   const range = parseBackfillInput(input);
   const added: AddRangeInput = {

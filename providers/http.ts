@@ -38,12 +38,13 @@ export interface FailedResponse {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: URL;
   /** Stable label for metrics and messages: a path template, never a URL with its query. */
   endpoint: string;
   headers?: Record<string, string>;
-  body?: URLSearchParams;
+  /** A form, or a JSON text (set content-type in `headers`). */
+  body?: URLSearchParams | string;
   /** Endpoint-specific classification; returning undefined falls back to classifyStatus. */
   classify?: (response: FailedResponse) => ProviderError | undefined;
 }

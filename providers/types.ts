@@ -164,12 +164,46 @@ export interface WebhookRuntime {
   verify(headers: Record<string, string | undefined>, rawBody: Buffer, now: Date): void;
   /** The events to act on. */
   parse(rawBody: Buffer): WebhookEvent[];
+  /**
+   * Providers that check an endpoint with a GET before delivering to it (`GET
+   * /v1/webhooks/<provider>?…`): the answer to send, or WebhookRejected (401) when the query does not
+   * carry what the provider was configured with.
+   */
+  challenge?(query: URLSearchParams): { challenge: string };
+  /** Providers that deliver only to subscriptions that expire (kept alive by a Temporal schedule). */
+  subscriptions?: WebhookSubscriptions;
 }
 
+/** What keeping a provider's webhook subscriptions did: counts, and the earliest expiry left. */
+export interface SubscriptionOutcome {
+  kept: number;
+  created: number;
+  renewed: number;
+  /** ISO instant; null when there is no subscription. */
+  earliestExpiry: string | null;
+}
+
+export interface WebhookSubscriptions {
+  /** The app's credentials and verification token are configured: subscriptions can be made. */
+  readonly configured: boolean;
+  /**
+   * Lists the app's subscriptions, creates the missing ones for `callbackUrl` (the provider checks
+   * the callback before it creates one), and renews those that expire before `renewBefore`.
+   */
+  ensure(callbackUrl: string, renewBefore: Date, stats: RequestStats): Promise<SubscriptionOutcome>;
+}
+
+/**
+ * What a verified event asks for. `upsert`: documents carried in the event, mapped by
+ * `mapDocuments` and upserted before the delivery is acknowledged. `delete`: soft-delete one record.
+ * `fetch`: a narrow re-read of one kind (the `webhookFetch` workflow). `backfill`: the provider says
+ * its history for [start, end) is complete: a backfill of that range, through the coverage ledger.
+ */
 export type WebhookEvent =
   | { type: 'upsert'; externalUserId: string; kind: string; documents: unknown[] }
   | { type: 'delete'; externalUserId: string; kind: string; sourceId: string }
-  | { type: 'fetch'; externalUserId: string; kind: string; start: Date; end: Date };
+  | { type: 'fetch'; externalUserId: string; kind: string; start: Date; end: Date }
+  | { type: 'backfill'; externalUserId: string; kind: string; start: Date; end: Date };
 
 /** A provider wired to its configuration and budget: what activities call. */
 export interface ProviderRuntime {

@@ -1,8 +1,9 @@
-// Starting Temporal work for what `serve` committed: normalization of push batches and the fetches
-// webhooks ask for. Always after the commit, never inside a transaction; a start that fails (Temporal
+// Starting Temporal work for what `serve` committed: normalization of push batches, and the fetches
+// and backfills webhooks ask for. Always after the commit, never inside a transaction; a start that fails (Temporal
 // down, serve killed) is not lost: the sweeper finds the committed rows still pending and starts
 // them again, and stable workflow ids make a second start a no-op.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { startBackfill } from '../cli/operations.ts';
 import type { Sql } from '../store/db.ts';
 import { pendingBatchIds } from '../store/ingest-batches.ts';
 import { pruneLogins } from '../store/oauth-states.ts';
@@ -17,7 +18,7 @@ const GRACE_SECONDS = 30;
 export interface Dispatcher {
   /** Starts (or finds running) the normalization of a batch; false if Temporal could not be reached. */
   normalize(batchId: string): Promise<boolean>;
-  /** Starts the fetches of a stored webhook event, then marks it dispatched. */
+  /** Starts the fetches and backfills of a stored webhook event, then marks it dispatched. */
   webhook(eventId: string, provider: string, actions: StoredAction[]): Promise<boolean>;
   /** Re-queues whatever is still pending after the grace period; returns how many were started. */
   sweep(graceSeconds?: number): Promise<{ batches: number; events: number }>;
@@ -64,6 +65,25 @@ export function createDispatcher(deps: {
   async function webhook(eventId: string, provider: string, actions: StoredAction[]): Promise<boolean> {
     try {
       for (const [index, action] of actions.entries()) {
+        if (action.type === 'backfill') {
+          // Into the connection's backfill (signal-with-start): merged with a running one; covered
+          // windows cost nothing, so a re-dispatch after a lost mark is harmless.
+          await call(() =>
+            startBackfill(
+              deps.client,
+              { TEMPORAL_TASK_QUEUE: deps.taskQueue },
+              {
+                userId: action.userId,
+                provider,
+                // Instants: the backfill reads an instant `to` as the exclusive end.
+                from: action.start,
+                to: action.end,
+                kinds: [action.kind],
+              },
+            ),
+          );
+          continue;
+        }
         if (action.type !== 'fetch') continue;
         await call(() =>
           deps.client.workflow.start('webhookFetch', {

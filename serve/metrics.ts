@@ -44,7 +44,7 @@ export function createServeMetrics(sql: Sql) {
   });
   const webhookEvents = new Counter({
     name: 'wearhouse_webhook_events_total',
-    help: 'Verified webhook deliveries, by provider and outcome (stored, duplicate, unmatched, invalid)',
+    help: 'Verified webhook deliveries, by provider and outcome (applied, stored, duplicate, unmatched, invalid)',
     labelNames: ['provider', 'outcome'] as const,
     registers: [registry],
   });

@@ -1,18 +1,12 @@
 // What `serve` takes from each provider's runtime (providers/types.ts): its webhooks, and the OAuth
 // app its hosted connect uses. Found by name; no provider is named here.
 import type { ProviderRuntimes } from '../providers/registry.ts';
-import type { RequestStats, TokenSet, WebhookRuntime } from '../providers/types.ts';
+import type { ProviderRuntime, RequestStats, TokenSet } from '../providers/types.ts';
 
-/** Some providers verify an endpoint with a GET challenge: a runtime's webhooks may answer it. */
-export interface ChallengeCapable {
-  challenge?(query: Record<string, string | undefined>): { status: number; body: unknown };
-}
-
-export function webhooksOf(
-  providers: ProviderRuntimes,
-  name: string,
-): (WebhookRuntime & ChallengeCapable) | undefined {
-  return providers.get(name)?.webhooks;
+/** The runtime of a provider that takes webhooks (its `webhooks`, and `mapDocuments` for carried documents). */
+export function webhookRuntimeOf(providers: ProviderRuntimes, name: string): ProviderRuntime | undefined {
+  const runtime = providers.get(name);
+  return runtime?.webhooks ? runtime : undefined;
 }
 
 export interface ConnectApp {
@@ -21,7 +15,7 @@ export interface ConnectApp {
   scope: string;
   pkce: boolean;
   exchangeCode(code: string, redirectUri: string, codeVerifier: string | undefined): Promise<TokenSet>;
-  /** The provider's id of the user behind a token, where the runtime can tell (from the user's profile). */
+  /** The provider's id of the user behind a token, where the runtime can tell (WHOOP: the profile). */
   identify?(accessToken: string): Promise<string | undefined>;
 }
 

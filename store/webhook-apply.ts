@@ -1,71 +1,65 @@
-// Applying a provider's verified webhook events (providers/types.ts WebhookEvent): documents carried
-// in the event are mapped like pulled ones and upserted (latest version wins, bad ones quarantined)
-// in one transaction per event; deletions soft-delete; fetch requests are returned for the caller
-// to start as targeted backfills. Events name users by their id at the provider
-// (connections.external_user_id); events for users nobody connected are counted and skipped.
-import type { ProviderRuntime, WebhookEvent } from '../providers/types.ts';
-import { getConnectionByExternalUser } from './connections.ts';
-import type { Sql } from './db.ts';
+// Turning a verified delivery's events (providers/types.ts WebhookEvent) into stored work, in two
+// steps so that no transaction waits on anything: `planWebhookActions` (pure) resolves each event to a
+// local user and maps carried documents with the provider's own `mapDocuments`, exactly as a pulled
+// page is mapped; `applyWebhookActions` then runs inside the transaction that stores the event: the
+// documents are upserted through the counting upsert (latest version wins, bad ones quarantined),
+// deletions soft-delete. Fetches and backfills are left for Temporal, started after the commit.
+import type { MappedPage, ProviderRuntime, WebhookEvent } from '../providers/types.ts';
+import type { Queryable } from './db.ts';
 import { quarantineRecords, upsertRecords } from './records.ts';
+import { type StoredAction, softDeleteRecord } from './webhook-events.ts';
 
-export interface WebhookFetch {
-  userId: string;
-  kind: string;
-  start: Date;
-  end: Date;
+export interface PlannedAction {
+  action: StoredAction;
+  /** Upserts only: the carried documents, mapped. */
+  page?: MappedPage;
 }
 
-export interface AppliedWebhookEvents {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  quarantined: number;
-  deleted: number;
-  fetches: WebhookFetch[];
-  /** External ids with no connection here. */
-  unknownUsers: string[];
-}
-
-export async function applyWebhookEvents(
-  sql: Sql,
+/**
+ * Events → actions for the users connected here (`userOf`: the provider's user id → the local one);
+ * events for users nobody connected are skipped (the event is then kept as unmatched).
+ */
+export function planWebhookActions(
   runtime: ProviderRuntime,
   events: readonly WebhookEvent[],
-): Promise<AppliedWebhookEvents> {
-  const provider = runtime.descriptor.name;
-  const applied: AppliedWebhookEvents = {
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    quarantined: 0,
-    deleted: 0,
-    fetches: [],
-    unknownUsers: [],
-  };
+  userOf: (externalUserId: string) => string | undefined,
+): PlannedAction[] {
+  const planned: PlannedAction[] = [];
   for (const event of events) {
-    const userId = (await getConnectionByExternalUser(sql, provider, event.externalUserId))?.user_id;
-    if (!userId) {
-      applied.unknownUsers.push(event.externalUserId);
-      continue;
-    }
-    if (event.type === 'fetch') {
-      applied.fetches.push({ userId, kind: event.kind, start: event.start, end: event.end });
-    } else if (event.type === 'upsert') {
-      const page = runtime.mapDocuments(event.kind, event.documents);
-      await sql.begin(async (tx) => {
-        const counts = await upsertRecords(tx, provider, userId, page.records);
-        await quarantineRecords(tx, provider, userId, page.quarantined, null);
-        applied.inserted += counts.inserted;
-        applied.updated += counts.updated;
-        applied.unchanged += counts.unchanged;
-        applied.quarantined += page.quarantined.length;
-      });
+    const userId = userOf(event.externalUserId);
+    if (!userId) continue;
+    if (event.type === 'fetch' || event.type === 'backfill') {
+      const { type, kind, start, end } = event;
+      planned.push({ action: { type, userId, kind, start: start.toISOString(), end: end.toISOString() } });
+    } else if (event.type === 'delete') {
+      planned.push({ action: { type: 'delete', userId, kind: event.kind, sourceId: event.sourceId } });
     } else {
-      const result = await sql`
-        update records set deleted_at = now(), last_changed_at = now()
-        where provider = ${provider} and user_id = ${userId} and kind = ${event.kind}
-          and source_id = ${event.sourceId} and deleted_at is null`;
-      applied.deleted += result.count;
+      planned.push({
+        action: { type: 'upsert', userId, kind: event.kind, count: event.documents.length },
+        page: runtime.mapDocuments(event.kind, event.documents),
+      });
     }
   }
-  return applied;
+  return planned;
+}
+
+/** Applies upserts and deletions in `tx`; returns every action with what it did (for the event row). */
+export async function applyWebhookActions(
+  tx: Queryable,
+  provider: string,
+  planned: readonly PlannedAction[],
+): Promise<StoredAction[]> {
+  const done: StoredAction[] = [];
+  for (const { action, page } of planned) {
+    if (action.type === 'upsert' && page) {
+      const counts = await upsertRecords(tx, provider, action.userId, page.records);
+      await quarantineRecords(tx, provider, action.userId, page.quarantined, null);
+      done.push({ ...action, ...counts, quarantined: page.quarantined.length });
+    } else if (action.type === 'delete') {
+      done.push({ ...action, deleted: await softDeleteRecord(tx, { provider, ...action }) });
+    } else {
+      done.push(action);
+    }
+  }
+  return done;
 }

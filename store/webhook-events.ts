@@ -1,16 +1,35 @@
-// Verified webhook deliveries (sql/042_webhook_events.sql) and what they did: one row per distinct
-// delivery (sha256 of the body), soft-deletes applied in the same transaction, fetches dispatched
-// to Temporal after commit (and re-dispatched by the sweeper if that start was lost).
+// Verified webhook deliveries (sql/042_webhook_events.sql, sql/065) and what they did: one row per
+// distinct delivery (sha256 of the body); carried documents and soft-deletes applied in the same
+// transaction (store/webhook-apply.ts); fetches and backfills dispatched to Temporal after commit
+// (and re-dispatched by the sweeper if that start was lost).
 import { createHash } from 'node:crypto';
 import type { Queryable } from './db.ts';
 
-export type WebhookStatus = 'stored' | 'dispatched' | 'unmatched' | 'invalid';
+/**
+ * `stored`: committed, Temporal work not started yet (the sweeper looks for these); `dispatched`:
+ * that work started; `applied`: everything it asked for was done in its own transaction (documents,
+ * deletions), nothing to start; `unmatched`: no connection carries its user; `invalid`: verified but
+ * unreadable (kept with the reason).
+ */
+export type WebhookStatus = 'stored' | 'dispatched' | 'applied' | 'unmatched' | 'invalid';
 
 /** An event resolved to a local user, as stored in `actions` (JSON-safe). */
 export type StoredAction =
-  | { type: 'fetch'; userId: string; kind: string; start: string; end: string }
-  | { type: 'delete'; userId: string; kind: string; sourceId: string }
-  | { type: 'upsert'; userId: string; kind: string; count: number };
+  | { type: 'fetch' | 'backfill'; userId: string; kind: string; start: string; end: string }
+  | { type: 'delete'; userId: string; kind: string; sourceId: string; deleted?: number }
+  | {
+      type: 'upsert';
+      userId: string;
+      kind: string;
+      count: number;
+      inserted?: number;
+      updated?: number;
+      unchanged?: number;
+      quarantined?: number;
+    };
+
+/** Actions that start Temporal work after the commit. */
+export const needsDispatch = (action: StoredAction) => action.type === 'fetch' || action.type === 'backfill';
 
 export interface NewWebhookEvent {
   provider: string;
@@ -40,6 +59,11 @@ export async function existingWebhookEvent(tx: Queryable, provider: string, body
     select id::text, status from webhook_events
     where provider = ${provider} and dedup_key = ${webhookDedupKey(body)}`;
   return row;
+}
+
+/** The actions as applied (with their counts), in the transaction that stored the event. */
+export async function recordActions(tx: Queryable, id: string, actions: StoredAction[]): Promise<void> {
+  await tx`update webhook_events set actions = ${tx.json(actions as never)} where id = ${id}`;
 }
 
 export async function markDispatched(tx: Queryable, id: string): Promise<void> {

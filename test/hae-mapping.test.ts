@@ -1,6 +1,7 @@
 // Health Auto Export's JSON: what the schema accepts and refuses (with paths), and how points map
 // to content-keyed records that a re-send or an overlapping period cannot duplicate.
 import { describe, expect, it } from 'vitest';
+import { mapElement } from '../providers/apple_health/mapping.ts';
 import { contentKey } from '../providers/content-key.ts';
 import { parseHaeDate } from '../providers/health-auto-export/dates.ts';
 import { mapHealthAutoExport } from '../providers/health-auto-export/mapping.ts';
@@ -102,5 +103,48 @@ describe('mapping', () => {
     const first = new Set(map(haeBatch({ hour: 0, points: 4, workouts: false })).map((r) => r.sourceId));
     const second = map(haeBatch({ hour: 0, points: 6, workouts: false })).map((r) => r.sourceId);
     expect(second.filter((id) => first.has(id))).toHaveLength(4 * 2 + 3);
+  });
+
+  it('a sleep stage pushed by the app and the same stage in an export.xml get the same key', () => {
+    const pushed = map(haeBatch({ hour: 0, points: 1, workouts: false })).filter(
+      (r) => r.payload.type === 'HKCategoryTypeIdentifierSleepAnalysis' && r.kind === 'record',
+    );
+    expect(pushed).toHaveLength(2);
+    // The same two samples as the export writes them (the Core one is 16:00–17:00 local, -08:00).
+    const exported = [
+      ['2024-02-05 16:00:00 -0800', '2024-02-05 17:00:00 -0800', 'HKCategoryValueSleepAnalysisAsleepCore'],
+      ['2024-02-05 17:00:00 -0800', '2024-02-05 18:30:00 -0800', 'HKCategoryValueSleepAnalysisAsleepDeep'],
+    ].map(([startDate, endDate, value]) => {
+      const mapped = mapElement({
+        name: 'Record',
+        attrs: {
+          type: 'HKCategoryTypeIdentifierSleepAnalysis',
+          sourceName: 'Apple Watch',
+          sourceVersion: '10.3',
+          creationDate: endDate as string,
+          startDate: startDate as string,
+          endDate: endDate as string,
+          value: value as string,
+        },
+        children: [],
+      });
+      expect(mapped.quarantined).toEqual([]);
+      return mapped.records[0];
+    });
+    expect(pushed.map((r) => [r.kind, r.sourceId])).toEqual(exported.map((r) => [r?.kind, r?.sourceId]));
+    // Another source, or another stage over the same minutes, is another sample.
+    const [firstPushed] = pushed;
+    const other = mapElement({
+      name: 'Record',
+      attrs: {
+        type: 'HKCategoryTypeIdentifierSleepAnalysis',
+        sourceName: 'iPhone',
+        startDate: '2024-02-05 16:00:00 -0800',
+        endDate: '2024-02-05 17:00:00 -0800',
+        value: 'HKCategoryValueSleepAnalysisAsleepCore',
+      },
+      children: [],
+    }).records[0];
+    expect(other?.sourceId).not.toBe(firstPushed?.sourceId);
   });
 });

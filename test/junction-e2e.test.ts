@@ -1,16 +1,13 @@
 // Junction end to end over real HTTP, Temporal and Postgres: connect (validated), a backfill started
 // through the Temporal CLI, a re-run that costs no request, a 503 storm survived, incremental sync
-// of a revised document, signed webhooks (one updates a record, a forged one stores nothing, a
-// historical one backfills its range).
+// of a revised document. Webhooks through `wearhouse serve`: test/serve-webhooks-junction.test.ts.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
 import { loadStatus } from '../cli/status.ts';
 import { coverageLines } from '../cli/status-coverage.ts';
-import { WebhookRejected } from '../providers/errors.ts';
 import { connect } from '../store/db.ts';
-import { applyWebhookEvents } from '../store/webhook-apply.ts';
 import { findOrInstallTemporalCli } from '../worker/stack/temporal-cli.ts';
 import type { BackfillResult } from '../workflows/backfill.ts';
 import { type JunctionStack, startJunctionStack } from './support/junction-stack.ts';
@@ -153,89 +150,6 @@ describe('incremental sync', () => {
   });
 });
 
-describe('webhooks', () => {
-  const hooks = () => {
-    const webhooks = stack.runtime.webhooks;
-    if (!webhooks) throw new Error('the Junction runtime has no webhooks');
-    return webhooks;
-  };
-
-  it('a signed daily.data.activity.updated updates the stored record; a replay of an older version does not', async () => {
-    const dayOf = iso(day(-60));
-    const original = stack.sandbox.documents('alice', 'activity', dayOf)[0];
-    if (!original) throw new Error('no activity');
-    expect((await storedPayload('alice', 'activity', original.id))?.steps).toBe(original.steps);
-    const revised = stack.sandbox.revise('alice', 'activity', dayOf);
-    const delivery = stack.sandbox.sign(stack.sandbox.dailyEvent('alice', 'activity', 'updated', revised));
-    hooks().verify(delivery.headers, Buffer.from(delivery.body), new Date());
-    const applied = await applyWebhookEvents(
-      stack.db.sql,
-      stack.runtime,
-      hooks().parse(Buffer.from(delivery.body)),
-    );
-    expect(applied).toMatchObject({ updated: 1, inserted: 0, quarantined: 0, unknownUsers: [] });
-    expect((await storedPayload('alice', 'activity', original.id))?.steps).toBe(revised.steps);
-
-    // The original version delivered late: the stored, newer one wins.
-    const late = stack.sandbox.sign(stack.sandbox.dailyEvent('alice', 'activity', 'created', original));
-    hooks().verify(late.headers, Buffer.from(late.body), new Date());
-    const replayed = await applyWebhookEvents(
-      stack.db.sql,
-      stack.runtime,
-      hooks().parse(Buffer.from(late.body)),
-    );
-    expect(replayed).toMatchObject({ updated: 0, unchanged: 1 });
-    expect((await storedPayload('alice', 'activity', original.id))?.steps).toBe(revised.steps);
-  });
-
-  it('a badly signed delivery is rejected and nothing is stored', async () => {
-    const dayOf = iso(day(-59));
-    const [original] = stack.sandbox.documents('alice', 'sleep', dayOf);
-    if (!original) throw new Error('no sleep');
-    const before = await stack.db.sql`select source_id, payload, last_changed_at from records order by 1`;
-    const revised = stack.sandbox.revise('alice', 'sleep', dayOf);
-    const forged = stack.sandbox.sign(stack.sandbox.dailyEvent('alice', 'sleep', 'updated', revised), {
-      secret: `whsec_${Buffer.from('an attacker knows not the secret').toString('base64')}`,
-    });
-    expect(() => hooks().verify(forged.headers, Buffer.from(forged.body), new Date())).toThrow(
-      WebhookRejected,
-    );
-    expect(await stack.db.sql`select source_id, payload, last_changed_at from records order by 1`).toEqual(
-      before,
-    );
-    expect((await storedPayload('alice', 'sleep', original.id))?.score).toBe(original.score);
-  });
-
-  it('historical.data.sleep.created backfills the range it names', async () => {
-    const start = day(-160);
-    const last = day(-131);
-    const delivery = stack.sandbox.sign(
-      stack.sandbox.historicalEvent('bob', 'sleep', start, new Date(last.getTime() + DAY_MS - 1000)),
-    );
-    hooks().verify(delivery.headers, Buffer.from(delivery.body), new Date());
-    const applied = await applyWebhookEvents(
-      stack.db.sql,
-      stack.runtime,
-      hooks().parse(Buffer.from(delivery.body)),
-    );
-    expect(applied.fetches).toEqual([
-      { userId: 'bob', kind: 'sleep', start, end: new Date(last.getTime() + DAY_MS) },
-    ]);
-    for (const fetch of applied.fetches) {
-      await runBackfill({
-        userId: fetch.userId,
-        provider: 'junction',
-        from: iso(fetch.start),
-        to: iso(new Date(fetch.end.getTime() - DAY_MS)),
-        kinds: [fetch.kind],
-      });
-    }
-    const { served, stored } = await stack.compare('bob', 'sleep', start, new Date(last.getTime() + DAY_MS));
-    expect(served.length).toBeGreaterThanOrEqual(29);
-    expect(stored).toEqual(served);
-  });
-});
-
 describe('opt-in heart rate and the views', () => {
   it('backfills heart-rate samples only when asked by name, paged, with their source', async () => {
     const before = await stack.db.sql<{ n: number }[]>`
@@ -271,6 +185,15 @@ describe('opt-in heart rate and the views', () => {
 
 describe('status', () => {
   it('shows covered ranges and the gap between them per provider and kind', async () => {
+    // A second covered range of bob's sleep (what a historical.data webhook backfills: see
+    // test/serve-webhooks-junction.test.ts), with a gap between it and the one backfilled above.
+    await runBackfill({
+      userId: 'bob',
+      provider: 'junction',
+      from: iso(day(-160)),
+      to: iso(day(-131)),
+      kinds: ['sleep'],
+    });
     const [bob] = (await loadStatus(stack.db.sql, 'bob')).filter((row) => row.provider === 'junction');
     const sleep = bob?.coverage.find((c) => c.kind === 'sleep');
     const at = (d: Date) => d.getTime();

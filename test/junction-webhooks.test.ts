@@ -37,7 +37,7 @@ describe('Junction webhooks', () => {
     ]);
   });
 
-  it('turns historical.data.<kind>.created into a fetch of the whole days it names', () => {
+  it('turns historical.data.<kind>.created into a backfill of the whole days it names', () => {
     const hooks = createJunctionWebhooks(sandbox.webhookSecret);
     const event = sandbox.historicalEvent(
       'bob',
@@ -49,7 +49,7 @@ describe('Junction webhooks', () => {
     hooks.verify(delivery.headers, Buffer.from(delivery.body), new Date());
     expect(hooks.parse(Buffer.from(delivery.body))).toEqual([
       {
-        type: 'fetch',
+        type: 'backfill',
         externalUserId: sandbox.userId('bob'),
         kind: 'workouts',
         start: new Date('2025-01-05T00:00:00Z'),

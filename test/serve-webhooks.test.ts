@@ -170,6 +170,8 @@ describe('verified deliveries', () => {
       id: deletedId,
     });
     expect(delivered.status).toBe(200);
+    // Applied in the transaction that stored the event: nothing left for Temporal.
+    expect(JSON.parse(delivered.body)).toMatchObject({ status: 'applied', actions: { deleted: 1 } });
     expect((await storedSleep(deletedId))?.deleted_at).toBeInstanceOf(Date);
   });
 

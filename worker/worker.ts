@@ -17,6 +17,7 @@ import { createWorkerMetrics } from './metrics.ts';
 import { assertMetricsPortFree } from './metrics-port.ts';
 import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
+import { ensureSubscriptionSchedules } from './subscription-schedules.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -91,6 +92,13 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
       requestLog.record(event);
       metrics.request(event);
     },
+  });
+  // Providers whose webhooks need subscriptions that expire: a schedule keeps them (docs/operating.md).
+  await ensureSubscriptionSchedules(client, {
+    providers,
+    publicUrl: config.WEARHOUSE_PUBLIC_URL,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    logger,
   });
   const cipher = createTokenCipher(setup.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
   const activities = createActivities({

@@ -4,3 +4,4 @@ export { importAppleHealth } from './import-apple-health.ts';
 export { incrementalSync } from './incremental-sync.ts';
 export { normalizeIngestBatch } from './normalize-ingest-batch.ts';
 export { webhookFetch } from './webhook-fetch.ts';
+export { keepWebhookSubscriptions } from './webhook-subscriptions.ts';

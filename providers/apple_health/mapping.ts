@@ -8,6 +8,7 @@
 import { contentKey } from '../content-key.ts';
 import type { MappedRecord, QuarantinedRecord } from '../types.ts';
 import { type AppleDate, parseAppleDate, parseNumber } from './dates.ts';
+import { sampleKey } from './sample-key.ts';
 
 export interface XmlElement {
   name: string;
@@ -77,15 +78,14 @@ function mapRecord(el: XmlElement): AppleRecord {
   if (rest) payload.children = rest;
   return {
     kind: 'record',
-    sourceId: contentKey([
-      'record',
+    sourceId: sampleKey({
       type,
-      sourceName ?? null,
-      unit ?? null,
-      value ?? null,
-      start.instant.getTime(),
-      end.instant.getTime(),
-    ]),
+      sourceName: sourceName ?? null,
+      unit: unit ?? null,
+      value: value ?? null,
+      start: start.instant,
+      end: end.instant,
+    }),
     startAt: start.instant,
     endAt: end.instant,
     tzOffset: start.tzOffset,

@@ -2,7 +2,10 @@
 // Apple Health export importer where the data is the same: `record` (one sample; payload.type is
 // the HealthKit identifier) and `workout`; HAE's per-night sleep totals, which an export does not
 // have, are `sleep_summary`. source_id is a content key of what identifies the measurement (never
-// its value), so a re-sent batch or an overlapping period updates the same row.
+// a bucket's value), so a re-sent batch or an overlapping period updates the same row; a sleep stage,
+// sent whole, takes the export importer's own key (providers/apple_health/sample-key.ts).
+
+import { sampleKey } from '../apple_health/sample-key.ts';
 import { contentKey } from '../content-key.ts';
 import type { MappedRecord } from '../types.ts';
 import { type HaeInstant, parseHaeDate } from './dates.ts';
@@ -20,7 +23,7 @@ function instant(text: string): HaeInstant {
 
 function record(
   kind: string,
-  keyParts: (string | number | null)[],
+  key: (string | number | null)[] | { sourceId: string },
   start: HaeInstant,
   end: HaeInstant,
   payload: Record<string, unknown>,
@@ -29,7 +32,7 @@ function record(
   return {
     source,
     kind,
-    sourceId: contentKey([kind, ...keyParts]),
+    sourceId: Array.isArray(key) ? contentKey([kind, ...key]) : key.sourceId,
     startAt: start.at,
     endAt: end.at,
     tzOffset: start.offset,
@@ -46,13 +49,16 @@ function mapMetric(metric: HaeMetric): MappedRecord[] {
     const source = typeof point.source === 'string' ? point.source : null;
     const base = { type, metric: metric.name, units: metric.units, sourceName: source };
     if (typeof point.startDate === 'string' && typeof point.endDate === 'string') {
-      // An interval sample (sleep stages): the stage is part of what identifies it.
+      // An interval sample (sleep stages), sent whole: keyed exactly as the export importer keys the
+      // same sample (the stage is part of what identifies it), so a push and an export share a row.
       const start = instant(point.startDate);
       const end = instant(point.endDate);
       const value = typeof point.value === 'string' ? sleepStageValue(point.value) : null;
       return record(
         'record',
-        [type, source, start.at.toISOString(), end.at.toISOString(), value],
+        {
+          sourceId: sampleKey({ type, sourceName: source, unit: null, value, start: start.at, end: end.at }),
+        },
         start,
         end,
         { ...base, ...point, value },
@@ -67,6 +73,9 @@ function mapMetric(metric: HaeMetric): MappedRecord[] {
     }
     const value =
       typeof point.qty === 'number' ? point.qty : typeof point.Avg === 'number' ? point.Avg : null;
+    // Not the export's sample key: HAE sends one instant (no end) and, aggregated, a bucket whose
+    // value moves as samples arrive, so the value cannot be part of the key (a re-sent bucket would
+    // become a second row) while the export's key needs both (docs/apple-health.md).
     return record(
       'record',
       [type, source, date.at.toISOString()],

@@ -1,7 +1,7 @@
 // Junction's webhooks, Svix-signed (svix-id, svix-timestamp, svix-signature; secret whsec_… from
 // JUNCTION_WEBHOOK_SECRET). Verification is the svix library's; parsing turns an event into what the
 // receiver does: daily.data.<kind>.created|updated → store the document it carries (mapped like a
-// pulled one, latest updated_at wins); historical.data.<kind>.created → fetch the range it names.
+// pulled one, latest updated_at wins); historical.data.<kind>.created → backfill the range it names.
 // Other events (connections, kinds wearhouse does not pull) are acknowledged and ignored.
 import { Webhook, WebhookVerificationError } from 'svix';
 import { ProviderError, WebhookRejected } from '../errors.ts';
@@ -82,8 +82,10 @@ export function createJunctionWebhooks(secret: string | undefined): WebhookRunti
             'invalid_input',
           );
         }
+        // Junction's history for the range is complete now: a backfill of it, through the coverage
+        // ledger (windows sized to bound a response; covered ones are not fetched again).
         return [
-          { type: 'fetch', externalUserId: event.data.user_id, kind, ...historicalSpan(event.data.data) },
+          { type: 'backfill', externalUserId: event.data.user_id, kind, ...historicalSpan(event.data.data) },
         ];
       }
       return [] as WebhookEvent[];

@@ -91,8 +91,9 @@ export function ouraDateRange(start: Date, end: Date): { startDate: string; endD
   return { startDate: startDay, endDate: endDay };
 }
 
-export function createOuraClient(options: OuraClientOptions): OuraClient {
-  const ctx: HttpContext = {
+/** How every Oura request is made: the app's budget, Oura's reading of its rate-limit headers. */
+export function ouraHttpContext(options: OuraClientOptions): HttpContext {
+  return {
     provider: 'Oura',
     // Oura's X-RateLimit-Reset is the Unix epoch second the window resets at.
     rateLimitReset: 'unix-epoch',
@@ -101,6 +102,10 @@ export function createOuraClient(options: OuraClientOptions): OuraClient {
     logger: options.logger,
     onRequest: options.onRequest,
   };
+}
+
+export function createOuraClient(options: OuraClientOptions): OuraClient {
+  const ctx = ouraHttpContext(options);
   const apiBase = options.apiUrl.replace(/\/+$/, '');
   const bearer = (accessToken: string) => ({
     authorization: `Bearer ${accessToken}`,

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { envInt, envUrl } from '../env.ts';
 import { ProviderError } from '../errors.ts';
 import type { Credentials, MappedPage, ProviderModule, ProviderRuntime, RequestStats } from '../types.ts';
-import { createOuraClient, type OuraClient, type OuraClientOptions } from './client.ts';
+import { createOuraClient, type OuraClient, type OuraClientOptions, ouraHttpContext } from './client.ts';
 import { OURA_KINDS, OURA_OPT_IN_KINDS, ouraDescriptor } from './descriptor.ts';
 import { isOuraKind, mapOuraDocuments } from './mapping.ts';
-import { answerChallenge, createOuraWebhooks } from './webhooks.ts';
+import { createOuraSubscriptions } from './subscriptions.ts';
+import { createOuraWebhooks } from './webhooks.ts';
 
 export { createOuraClient, type OuraClient, ouraDateRange } from './client.ts';
 export { ouraDescriptor } from './descriptor.ts';
@@ -33,8 +34,6 @@ export interface OuraRuntime extends ProviderRuntime {
   readonly client: OuraClient;
   /** The user's Oura id (personal_info.id), which webhook notifications carry as user_id. */
   fetchUserId(credentials: Credentials, stats: RequestStats): Promise<string>;
-  /** The webhook subscription check (GET): `{challenge}` or a WebhookRejected. */
-  answerChallenge(query: URLSearchParams): { challenge: string };
 }
 
 function accessTokenOf(credentials: Credentials): string {
@@ -80,7 +79,16 @@ export function createOuraRuntime(
       exchangeCode: (code, redirectUri, verifier, stats) =>
         client.exchangeCode(code, redirectUri, verifier, stats),
     },
-    webhooks: createOuraWebhooks(options.clientSecret),
+    webhooks: {
+      ...createOuraWebhooks(options.clientSecret, options.webhookVerificationToken),
+      subscriptions: createOuraSubscriptions({
+        ctx: ouraHttpContext(options),
+        apiUrl: options.apiUrl,
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        verificationToken: options.webhookVerificationToken,
+      }),
+    },
     async fetchUserId(credentials, stats) {
       const body = await client.fetchPersonalInfo(accessTokenOf(credentials), stats);
       const { records, quarantined } = mapOuraDocuments('personal_info', [body]);
@@ -90,7 +98,6 @@ export function createOuraRuntime(
       }
       return id;
     },
-    answerChallenge: (query) => answerChallenge(query, options.webhookVerificationToken),
   };
 }
 

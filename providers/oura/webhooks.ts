@@ -32,8 +32,12 @@ export function answerChallenge(
   return { challenge };
 }
 
-export function createOuraWebhooks(clientSecret: string | undefined): WebhookRuntime {
+export function createOuraWebhooks(
+  clientSecret: string | undefined,
+  verificationToken?: string,
+): WebhookRuntime {
   return {
+    challenge: (query) => answerChallenge(query, verificationToken),
     verify(headers, rawBody, now) {
       if (!clientSecret) throw new WebhookRejected('OURA_CLIENT_SECRET is not configured');
       const signature = headers['x-oura-signature'];

@@ -34,7 +34,7 @@ export interface OuraStack {
 }
 
 export async function startOuraStack(
-  options: { sandbox?: OuraSandboxOptions; rpm?: number } = {},
+  options: { sandbox?: OuraSandboxOptions; rpm?: number; env?: Record<string, string> } = {},
 ): Promise<OuraStack> {
   const rpm = options.rpm ?? 6000;
   const sandbox = await startOuraSandbox(options.sandbox);
@@ -48,6 +48,7 @@ export async function startOuraStack(
       OURA_CLIENT_ID: 'sandbox-client',
       OURA_CLIENT_SECRET: 'sandbox-secret',
       OURA_REQUESTS_PER_MINUTE: String(rpm),
+      ...options.env,
     },
   });
   await temporal.startWorker();

@@ -73,5 +73,8 @@ export function createControl(state: OuraSandboxState): OuraSandboxControl {
     ouraUserId: (userKey) => state.user(userKey).ouraUserId,
     stats: () => structuredClone(state.stats),
     resetStats: () => state.resetStats(),
+    subscriptions: () => state.webhooks.list(),
+    setSubscriptionExpiry: (id, at) => state.webhooks.setExpiry(id, at),
+    deliverWebhook: (notification, options) => state.webhooks.deliver(notification, options),
   };
 }

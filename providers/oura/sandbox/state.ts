@@ -6,6 +6,7 @@ import { TokenStore } from '../../sandbox-kit/tokens.ts';
 import { OuraRateLimits } from './rate-limit.ts';
 import type { OuraSandboxOptions, OuraSandboxStats } from './types.ts';
 import { UserData } from './user-data.ts';
+import { OuraWebhookHost } from './webhooks.ts';
 
 export const DEFAULT_SCOPE = 'email personal daily heartrate workout session spo2Daily';
 
@@ -33,6 +34,7 @@ export class OuraSandboxState implements OAuthHost {
   readonly heartratePageSize: number;
   readonly tokens: TokenStore;
   readonly limits: OuraRateLimits;
+  readonly webhooks: OuraWebhookHost;
   faults: SandboxFaults;
   stats: OuraSandboxStats = emptyStats();
   dataRequests = 0;
@@ -55,6 +57,11 @@ export class OuraSandboxState implements OAuthHost {
       options.rateClock ?? Date.now,
     );
     this.faults = validateFaults(options.faults ?? {});
+    this.webhooks = new OuraWebhookHost(
+      this,
+      (options.webhookTtlSeconds ?? 30 * 86_400) * 1000,
+      (key) => this.user(key).ouraUserId,
+    );
   }
 
   nowMs(): number {

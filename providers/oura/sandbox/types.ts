@@ -1,9 +1,11 @@
 // Public contract of the Oura sandbox (tests, the demo and benchmarks code against these names).
 import type { SandboxFaults } from '../../sandbox-kit/faults.ts';
 import type { TokenPair } from '../../sandbox-kit/tokens.ts';
+import type { DeliveryResult, OuraNotification, SandboxSubscription } from './webhooks.ts';
 
 export type { SandboxFaults } from '../../sandbox-kit/faults.ts';
 export type { TokenPair } from '../../sandbox-kit/tokens.ts';
+export type { DeliveryResult, OuraNotification, SandboxSubscription } from './webhooks.ts';
 
 /** The collections the sandbox serves (the /v2/usercollection/<name> names). */
 export const OURA_SANDBOX_KINDS = [
@@ -52,6 +54,8 @@ export interface OuraSandboxOptions {
   /** Global seed, default 'wearhouse'. */
   seed?: string;
   faults?: SandboxFaults;
+  /** How long a webhook subscription lasts after creation or renewal. Default 30 days. */
+  webhookTtlSeconds?: number;
 }
 
 export interface OuraSandboxStats {
@@ -93,6 +97,18 @@ export interface OuraSandboxControl {
   ouraUserId(userKey: string): string;
   stats(): OuraSandboxStats;
   resetStats(): void;
+  /** The app's webhook subscriptions (as GET /v2/webhook/subscription lists them). */
+  subscriptions(): SandboxSubscription[];
+  /** Moves a subscription's expiration_time (a test of renewal). */
+  setSubscriptionExpiry(id: string, at: Date): void;
+  /**
+   * Signs a notification (x-oura-signature with the client secret unless another `secret` is given)
+   * and POSTs it to `url`, or to every live subscription of its (event, data) type.
+   */
+  deliverWebhook(
+    notification: OuraNotification,
+    options?: { url?: string; secret?: string; timestampSeconds?: number },
+  ): Promise<DeliveryResult[]>;
 }
 
 export interface OuraSandbox {
