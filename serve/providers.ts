@@ -15,7 +15,7 @@ export interface ConnectApp {
   scope: string;
   pkce: boolean;
   exchangeCode(code: string, redirectUri: string, codeVerifier: string | undefined): Promise<TokenSet>;
-  /** The provider's id of the user behind a token, where the runtime can tell (WHOOP: the profile). */
+  /** The provider's id of the user behind a token, where the runtime can tell. */
   identify?(accessToken: string): Promise<string | undefined>;
 }
 

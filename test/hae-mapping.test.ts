@@ -70,6 +70,7 @@ describe('mapping', () => {
     const heartRate = records.find((r) => r.payload.metric === 'heart_rate');
     expect(heartRate?.payload).toMatchObject({
       type: 'HKQuantityTypeIdentifierHeartRate',
+      unit: 'count/min',
       units: 'count/min',
       sourceName: 'Apple Watch',
       Min: 55,

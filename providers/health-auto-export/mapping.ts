@@ -47,7 +47,8 @@ function mapMetric(metric: HaeMetric): MappedRecord[] {
   return metric.data.map((raw) => {
     const point = raw as Record<string, unknown>;
     const source = typeof point.source === 'string' ? point.source : null;
-    const base = { type, metric: metric.name, units: metric.units, sourceName: source };
+    // `unit` is the export's name for it (the `samples` view reads it); HAE's own `units` is kept too.
+    const base = { type, metric: metric.name, unit: metric.units, units: metric.units, sourceName: source };
     if (typeof point.startDate === 'string' && typeof point.endDate === 'string') {
       // An interval sample (sleep stages), sent whole: keyed exactly as the export importer keys the
       // same sample (the stage is part of what identifies it), so a push and an export share a row.
