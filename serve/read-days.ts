@@ -170,7 +170,7 @@ function activePullGates(
   return connections.flatMap(({ provider, status }) => {
     const descriptor = descriptorOf(provider);
     // Only an active pull connection can be fetched: another's days would stay pending for ever.
-    if (!descriptor || descriptor.mode !== 'pull' || status !== 'active') return [];
+    if (descriptor?.mode !== 'pull' || status !== 'active') return [];
     const lookback = lookbackOverride ?? descriptor.rescoreLookbackDays;
     // As the backfill's planner draws it (activities/plan.ts): on a UTC day boundary.
     const finalBefore = new Date(Math.floor((now.getTime() - lookback * DAY_MS) / DAY_MS) * DAY_MS);

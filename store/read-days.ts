@@ -35,11 +35,12 @@ export async function coveredDays(
   if (gates.length === 0) return [];
   const providers = gates.map((g) => g.provider);
   const kinds = gates.map((g) => g.kinds.join(','));
-  const boundaries = gates.map((g) => g.finalBefore);
+  // ISO text: postgres.js sends a Date array as one value, not as timestamptz[].
+  const boundaries = gates.map((g) => g.finalBefore.toISOString());
   return sql<ProviderDay[]>`
     with gate_kinds as (
-      select g.provider, k.kind, g.final_before
-      from unnest(${providers}::text[], ${kinds}::text[], ${boundaries}::timestamptz[]) as g(provider, kinds, final_before)
+      select g.provider, k.kind, g.final_before::timestamptz as final_before
+      from unnest(${providers}::text[], ${kinds}::text[], ${boundaries}::text[]) as g(provider, kinds, final_before)
       cross join lateral unnest(string_to_array(g.kinds, ',')) as k(kind)
     ),
     spans as (
