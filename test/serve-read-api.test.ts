@@ -2,6 +2,9 @@
 // queue) + the WHOOP sandbox. Missing days are fetched by one readFetch however many clients ask; a
 // stored day costs no provider request; a provider with nothing gives `unavailable`; auth, ETag,
 // records paging and the OpenAPI document.
+
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadToken, revokeReadTokens } from '../store/read-tokens.ts';
@@ -103,6 +106,30 @@ describe('auth', () => {
     expect((await get('/v1/users/nobody/daily?from=2024-03-01&to=2024-03-01&wait=0', allToken)).status).toBe(
       404,
     );
+  });
+});
+
+describe('wearhouse api-token', () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['bin/wearhouse.mjs', 'api-token', ...args], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: stack.db.url },
+      timeout: 60_000,
+    });
+
+  it('creates a token shown once that reads, lists it without the secret, and revokes it', async () => {
+    const created = await cli('create', '--user', 'bo');
+    const token = created.stdout.trim().split('\n').pop() as string;
+    expect(token).toMatch(/^whr_/);
+    const id = /read token (\d+) for bo/.exec(created.stdout)?.[1];
+    const path = `/v1/users/bo/daily?from=${iso(day(-3))}&to=${iso(day(-3))}&wait=0`;
+    expect((await get(path, token)).status).toBe(200);
+    expect((await get(path.replace('/bo/', '/ana/'), token)).status).toBe(403);
+    const listed = await cli('list');
+    expect(listed.stdout).toContain(`${id}\t--user bo\tlive`);
+    expect(listed.stdout).not.toContain(token);
+    expect((await cli('revoke', '--id', id as string)).stdout).toContain('revoked 1 read token');
+    expect((await get(path, token)).status).toBe(401);
+    await expect(cli('create', '--user', 'bo', '--all-users')).rejects.toThrow(/exactly one/);
   });
 });
 
