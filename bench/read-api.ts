@@ -245,6 +245,14 @@ ${row('/daily 92 days', c.quarter)}
 
 Goal (issue): p99 < 50 ms for complete days at 100 users × 5 years.
 
+What bounds it: throughput, not waiting. With C clients the p50 is about C ÷ throughput, and the
+throughput is what one request costs Postgres: almost all of it is the \`daily_health\` query (planning
+and evaluating the cross-source view for one user's days: about 50 ms planning plus 50 ms execution
+per call measured alone on this loaded machine), against a few ms each for the coverage and the
+per-day record counts. The goal (p99 < 50 ms) is not met here; the way there is to stop evaluating
+the view per request — a per-day table of the headline measures written when a window closes (or a
+cache of final days validated by the day's record fingerprint) — which this change does not do.
+
 ## A missing week at the real budget
 
 WHOOP budget ${m.budgetPerMinute}/min in the sandbox and the worker (child processes). A read of 7 missing days
