@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createReadToken, revokeReadTokens } from '../store/read-tokens.ts';
 import { readFetchWorkflowId } from '../workflows/read-fetch.ts';
 import { type ServeStack, startServeStack } from './support/serve-stack.ts';
@@ -112,7 +112,12 @@ describe('auth', () => {
 describe('wearhouse api-token', () => {
   const cli = (...args: string[]) =>
     promisify(execFile)(process.execPath, ['bin/wearhouse.mjs', 'api-token', ...args], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: stack.db.url },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: stack.db.url,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TOKEN_ENCRYPTION_KEY: stack.temporal.tokenEncryptionKey,
+      },
       timeout: 60_000,
     });
 
