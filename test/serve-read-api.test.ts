@@ -156,6 +156,14 @@ describe('missing days', () => {
     const tenClients = dataRequests(stack.sandbox);
     expect(tenClients).toBeGreaterThan(0);
     expect(await readFetchRuns('cy')).toBe(1);
+    // Ahead of backfills (priority key 1); its windows (purpose `read`) are in the ledger under its id.
+    const owners = await stack.db.sql`select distinct workflow_id from coverage where user_id = 'cy'`;
+    expect(owners.map((o) => o.workflow_id)).toEqual([readFetchWorkflowId('whoop', 'cy')]);
+    const description = await stack.temporal.client.workflow
+      .getHandle(readFetchWorkflowId('whoop', 'cy'))
+      .describe();
+    expect(description.type).toBe('readFetch');
+    expect(description.priority?.priorityKey).toBe(1);
     // No window twice in the ledger.
     const doubled = await stack.db.sql`
       select kind, span from coverage where user_id = 'cy' group by kind, span having count(*) > 1`;
