@@ -1,5 +1,5 @@
 // A window fully fetched: in one transaction, soft-delete what vanished from its span, record its
-// coverage (backfills) and advance the watermark.
+// coverage (backfills and read-API fetches) and advance the watermark.
 import { descriptorOf } from '../providers/catalog.ts';
 import { windowDays } from '../providers/day-range.ts';
 import { advanceWatermark, recordCoverage } from '../store/coverage.ts';
@@ -21,7 +21,7 @@ export function closeWindow(
     const byDay = descriptorOf(input.provider)?.dayFilteredKinds?.includes(input.window.kind);
     const days = byDay ? windowDays(span.start, span.end) : undefined;
     const deleted = await softDeleteUnseen(tx, { ...key, ...span, days }, [...seen]);
-    if (input.purpose === 'backfill') {
+    if (input.purpose !== 'incremental') {
       await recordCoverage(tx, key, span, { final: input.window.final, records: seen.size, workflowId });
     }
     await advanceWatermark(tx, key, new Date(Math.min(span.end.getTime(), Date.now())));

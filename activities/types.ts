@@ -20,9 +20,15 @@ export interface WindowSpec {
   final: boolean;
 }
 
+/**
+ * Why a window is fetched. `backfill` and `read` (a read-API request's missing days, fetched ahead
+ * of backfills: docs/read-api.md) record coverage; `incremental` re-reads never do.
+ */
+export type FetchPurpose = 'backfill' | 'incremental' | 'read';
+
 export interface SyncWindowInput extends ConnectionRef {
   window: WindowSpec;
-  purpose: 'backfill' | 'incremental';
+  purpose: FetchPurpose;
 }
 
 export type WindowResult = RunCounts & { kind: string };

@@ -9,6 +9,7 @@ import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
 import { InvalidInputError, parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
+import { apiToken } from './api-token.ts';
 import { connectCommand } from './connect.ts';
 import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
 import { runDemo } from './demo.ts';
@@ -203,6 +204,7 @@ export const commands: Record<string, Command> = {
   'rotate-key': rotateKey,
   import: importCommand,
   ...serveCommands,
+  'api-token': apiToken,
 };
 
 export function redactUrl(url: string): string {

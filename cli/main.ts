@@ -27,6 +27,7 @@ Usage: wearhouse <command> [options]
   serve                        HTTP front door on WEARHOUSE_HTTP_PORT (push ingest, webhooks, hosted connect)
   ingest-token create --user U | revoke --id N | --user U
   ingest replay --batch ID | --all
+  api-token create --user U | --all-users · revoke --id N | --user U · list   read-API tokens
 `;
 
 export const options = {
@@ -48,6 +49,7 @@ export const options = {
   id: { type: 'string' },
   batch: { type: 'string' },
   all: { type: 'boolean' },
+  'all-users': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -20,6 +20,7 @@ import type { ServeMetrics } from './metrics.ts';
 import { healthRoutes, type TemporalPing } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { oauthRoutes } from './routes/oauth.ts';
+import { readApiRoutes } from './routes/read-api.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface ServeDeps {
@@ -104,5 +105,6 @@ export async function buildApp(deps: ServeDeps) {
   await app.register(ingestRoutes(deps));
   await app.register(webhookRoutes(deps));
   await app.register(oauthRoutes(deps));
+  await app.register(readApiRoutes(deps));
   return app;
 }

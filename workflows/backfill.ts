@@ -52,27 +52,27 @@ export interface BackfillOptions {
   heartbeatTimeoutSeconds?: number;
 }
 
+/** Backfill-shaped fetches: a plain backfill, or a read-API fetch (workflows/read-fetch.ts). */
+export type BackfillPurpose = 'backfill' | 'read';
+
+export type BackfillWorkflowInput = BackfillInput & { options?: BackfillOptions; purpose?: BackfillPurpose };
+
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 export const addRangeSignal = defineSignal<[AddRangeInput]>('addRange');
 
 const DEFAULTS = { parallelism: 4, windowsPerRun: 200, heartbeatTimeoutSeconds: 60 };
 
-export function backfill(
-  input: BackfillInput & { options?: BackfillOptions },
-  carry?: BackfillCarry,
-): Promise<BackfillResult> {
+export function backfill(input: BackfillWorkflowInput, carry?: BackfillCarry): Promise<BackfillResult> {
   return logFailure(() => run(input, carry));
 }
 
-async function run(
-  input: BackfillInput & { options?: BackfillOptions },
-  carry?: BackfillCarry,
-): Promise<BackfillResult> {
+async function run(input: BackfillWorkflowInput, carry?: BackfillCarry): Promise<BackfillResult> {
   const range = parseOrFail(() => parseBackfillInput(input));
   const { userId, provider } = range;
   tagWorkflow(userId, provider);
   const log = workflowLog(userId, provider);
   const options = { ...DEFAULTS, ...input.options };
+  const purpose: BackfillPurpose = input.purpose === 'read' ? 'read' : 'backfill';
 
   const remaining: WindowSpec[] = carry?.remaining ?? [];
   const pending: AddRangeInput[] = carry?.pending ?? [
@@ -174,13 +174,15 @@ async function run(
       startedThisRun++;
       const label = `${userId} ${window.kind} ${window.start.slice(0, 10)}→${window.end.slice(0, 10)}`;
       progress.running.push(label);
-      const task = runWindow(range, window, label, options.heartbeatTimeoutSeconds).then((result) => {
-        progress.running = progress.running.filter((l) => l !== label);
-        progress.windowsDone++;
-        addResult(progress, result);
-        showDetails(progress);
-        inFlight.delete(task);
-      });
+      const task = runWindow(range, window, label, options.heartbeatTimeoutSeconds, purpose).then(
+        (result) => {
+          progress.running = progress.running.filter((l) => l !== label);
+          progress.windowsDone++;
+          addResult(progress, result);
+          showDetails(progress);
+          inFlight.delete(task);
+        },
+      );
       inFlight.add(task);
     }
     if (inFlight.size === 0 && (pending.length === 0 || shouldContinueAsNew())) break;
@@ -228,9 +230,10 @@ function runWindow(
   window: WindowSpec,
   label: string,
   heartbeatTimeoutSeconds: number,
+  purpose: BackfillPurpose,
 ) {
   // The summary labels the activity in the Temporal UI's timeline: whose data, which kind and window.
   return syncWindow.executeWithOptions({ summary: label, heartbeatTimeout: `${heartbeatTimeoutSeconds}s` }, [
-    { userId: range.userId, provider: range.provider, window, purpose: 'backfill' },
+    { userId: range.userId, provider: range.provider, window, purpose },
   ]);
 }
