@@ -14,6 +14,8 @@ export interface FixtureOptions {
   /** Default: high enough never to bind. */
   requestsPerDay?: number;
   users: string[];
+  /** More worker environment (bench/memory.ts: the memory knobs and WORKER_MEMORY_LOG_SECONDS). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface BackfillRun {
@@ -60,6 +62,7 @@ export async function startBackfillFixture(
     tokenUrl: sandbox.tokenUrl,
     requestsPerMinute: options.requestsPerMinute,
     requestsPerDay,
+    env: options.workerEnv,
   });
   try {
     await worker.ready;

@@ -1,6 +1,5 @@
 // Building and running the wearhouse worker: Temporal connection, workflows, activities with
 // their dependencies (Postgres, provider clients, token cipher, metrics), graceful shutdown.
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
@@ -13,12 +12,14 @@ import { createRequestLog } from '../store/request-log.ts';
 import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { startMemoryLog } from './memory-log.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { assertMetricsPortFree } from './metrics-port.ts';
 import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
+import { bundleInChildProcess, type TemporaryBundle } from './workflow-bundle.ts';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { workflowsPath } from './workflow-bundle.ts';
 
 export interface WorkerSetup {
   config: Config;
@@ -26,7 +27,10 @@ export interface WorkerSetup {
   temporalAddress: string;
   tokenEncryptionKey: string;
   logger: Logger;
-  /** A pre-built workflow bundle (tests build it once); otherwise workflows are bundled at start. */
+  /**
+   * A pre-built workflow bundle (tests build it once); else WORKER_WORKFLOW_BUNDLE; else the code is
+   * bundled at start in a child process (worker/workflow-bundle.ts says why not in this one).
+   */
   workflowBundlePath?: string;
   metricsBindAddress?: string;
   /** Overrides WORKER_ACTIVITY_CONCURRENCY. */
@@ -103,17 +107,21 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
     metrics,
   });
+  const prebuilt = setup.workflowBundlePath ?? config.WORKER_WORKFLOW_BUNDLE;
+  const temporary: TemporaryBundle | undefined = prebuilt ? undefined : await bundleInChildProcess();
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(setup.workflowBundlePath
-      ? { workflowBundle: { codePath: setup.workflowBundlePath } }
-      : { workflowsPath }),
+    workflowBundle: { codePath: prebuilt ?? (temporary as TemporaryBundle).path },
     activities,
     interceptors: { activity: [activityLogFields] },
     maxConcurrentActivityTaskExecutions: concurrency,
-  });
+    // Temporal sizes this cache from the heap limit (thousands of runs); each cached run holds its
+    // workflow state in the workflow thread. Evicted runs replay from history when they next wake.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  }).finally(() => temporary?.remove());
+  const stopMemoryLog = startMemoryLog(logger, config.WORKER_MEMORY_LOG_SECONDS);
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -123,6 +131,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     'worker started',
   );
   const done = worker.run().finally(async () => {
+    stopMemoryLog();
     await requestLog.close();
     await connection.close();
     await clientConnection.close();
