@@ -26,6 +26,10 @@ interface MemoryRun {
   hwmBeforeKb: number;
   hwmAfterKb: number;
   rssMbEverySecond: number[];
+  /** The worker's own process.memoryUsage() log line nearest the peak (WORKER_MEMORY_LOG_SECONDS=1). */
+  atPeak?: Record<string, number>;
+  /** The largest value of each field over the run's log lines. */
+  maxima?: Record<string, number>;
 }
 
 const mb = (kb: number) => round(kb / 1024, 1);
@@ -128,16 +132,18 @@ export async function measureMemory(
   };
 }
 
-async function backfillWithSampling(
+export async function backfillWithSampling(
   services: BenchServices,
   options: MemoryOptions,
   range: { from: string; to: string },
   users: string[],
+  workerEnv: Record<string, string> = {},
 ): Promise<MemoryRun> {
   const fixture = await startBackfillFixture(services, {
     label: 'memory',
     requestsPerMinute: options.requestsPerMinute,
     users,
+    workerEnv: { WORKER_MEMORY_LOG_SECONDS: '1', ...workerEnv },
   });
   try {
     const { samples, pid } = fixture.worker;
@@ -147,8 +153,18 @@ async function backfillWithSampling(
     const idle = samples.slice(idleFrom);
     const hwmBeforeKb = samples.at(-1)?.hwmKb ?? Number.NaN;
     const mark = samples.length;
+    const logMark = fixture.worker.memoryLog.length;
     const run = await fixture.backfillAll(range);
     const during = samples.slice(mark);
+    const logged = fixture.worker.memoryLog.slice(logMark);
+    const atPeak = logged.reduce<Record<string, number> | undefined>(
+      (best, line) => (!best || (line.rssMb ?? 0) > (best.rssMb ?? 0) ? line : best),
+      undefined,
+    );
+    const maxima: Record<string, number> = {};
+    for (const line of logged) {
+      for (const [key, value] of Object.entries(line)) maxima[key] = Math.max(maxima[key] ?? 0, value);
+    }
     return {
       users: users.length,
       pid,
@@ -162,6 +178,8 @@ async function backfillWithSampling(
       hwmAfterKb: samples.at(-1)?.hwmKb ?? Number.NaN,
       // Every 10th sample keeps the JSON small.
       rssMbEverySecond: during.filter((_, i) => i % 10 === 0).map((s) => mb(s.rssKb)),
+      atPeak,
+      maxima,
     };
   } finally {
     await fixture.close();

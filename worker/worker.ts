@@ -103,6 +103,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     cipher,
     logger,
     rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
+    importBatchElements: config.IMPORT_BATCH_ELEMENTS,
     now: setup.now,
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
     metrics,
