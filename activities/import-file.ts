@@ -77,10 +77,11 @@ export function progressOf(row: FileImportRow, done = row.status === 'completed'
 }
 
 const DEFAULT_SLICE_SECONDS = 60;
-// 5,000 top-level elements (about 2.5 MB of XML): large enough that per-statement costs vanish, small
-// enough that the two batches in flight (one parsed, one stored) stay a few tens of MB
-// (bench/apple-health/REPORT.md, _Memory_).
-export const DEFAULT_BATCH_ELEMENTS = 5_000;
+// 2,000 top-level elements (about 1 MB of XML): large enough that per-statement costs vanish, small
+// enough that the two batches in flight (one parsed, one stored) stay around 10–20 MB, inside the
+// worker's recommended 128 MB old space (bench/apple-health/REPORT.md, _Memory_). The worker passes
+// IMPORT_BATCH_ELEMENTS (same default); this one serves activities built without it.
+export const DEFAULT_BATCH_ELEMENTS = 2_000;
 
 export function createImportFileActivities(deps: ImportFileDeps) {
   const { sql } = deps;

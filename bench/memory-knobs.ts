@@ -18,6 +18,10 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
     env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128' },
   },
   arena: { label: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' } },
+  heaparena: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=128, MALLOC_ARENA_MAX=2',
+    env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128', MALLOC_ARENA_MAX: '2' },
+  },
   conc8: { label: 'WORKER_ACTIVITY_CONCURRENCY=8', env: { WORKER_ACTIVITY_CONCURRENCY: '8' } },
   cache1000: { label: 'WORKER_MAX_CACHED_WORKFLOWS=1000', env: { WORKER_MAX_CACHED_WORKFLOWS: '1000' } },
 };

@@ -48,7 +48,7 @@ export const envSchema = z.object({
   /** A workflow bundle built by `wearhouse bundle-workflows`; unset: bundled at start in a child process. */
   WORKER_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
   /** Top-level elements per committed batch of a file import (two batches are in memory at once). */
-  IMPORT_BATCH_ELEMENTS: intInRange(100, 100_000, 5_000),
+  IMPORT_BATCH_ELEMENTS: intInRange(100, 100_000, 2_000),
   /** Log the process's memory (rss, heap, external, arrayBuffers) every N seconds; 0 turns it off. */
   WORKER_MEMORY_LOG_SECONDS: intInRange(0, 86_400, 0),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

@@ -1,5 +1,6 @@
 // Building and running the wearhouse worker: Temporal connection, workflows, activities with
 // their dependencies (Postgres, provider clients, token cipher, metrics), graceful shutdown.
+import { getHeapStatistics } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
@@ -128,6 +129,8 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       namespace: config.TEMPORAL_NAMESPACE,
       temporal: setup.temporalAddress,
+      // Whether NODE_OPTIONS' heap cap is in effect (docs/operating.md, _Worker memory_).
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1_048_576),
     },
     'worker started',
   );

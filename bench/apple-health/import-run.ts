@@ -25,6 +25,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '5000' },
     /** NODE_OPTIONS for the worker process (the V8 heap caps of docs/operating.md, _Worker memory_). */
     'node-options': { type: 'string' },
+    /** More worker environment, `KEY=VALUE` pairs separated by spaces (MALLOC_ARENA_MAX=2 …). */
+    env: { type: 'string' },
     'skip-reimport': { type: 'boolean' },
     json: { type: 'string' },
   },
@@ -76,6 +78,12 @@ try {
     requestsPerMinute: 100,
     env: {
       WORKER_MEMORY_LOG_SECONDS: '1',
+      ...Object.fromEntries(
+        (values.env ?? '')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((kv) => kv.split('=', 2)),
+      ),
       ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
     },
   });
@@ -156,7 +164,7 @@ ${again ? `| re-import, all already stored (${again.inserted} inserted, ${again.
 
 importAppleHealth ÷ baseline: **${(importRate / baseRate).toFixed(2)}×**. Result of the import: ${result.inserted.toLocaleString('en')} inserted,
 ${result.duplicates.toLocaleString('en')} exact duplicates inside batches, ${result.quarantined} quarantined, ${result.routes} routes, ${result.attempts} activity attempts.
-Worker NODE_OPTIONS: ${values['node-options'] ?? '(none)'}; its process.memoryUsage() at the peak log line: ${JSON.stringify(atPeak)}.`);
+Worker NODE_OPTIONS: ${values['node-options'] ?? '(none)'}, environment: ${values.env ?? '(none)'}; its process.memoryUsage() at the peak log line: ${JSON.stringify(atPeak)}.`);
   if (values.json) {
     await writeFile(
       values.json,
@@ -167,6 +175,7 @@ Worker NODE_OPTIONS: ${values['node-options'] ?? '(none)'}; its process.memoryUs
           mb: values.mb,
           batchElements,
           nodeOptions: values['node-options'] ?? null,
+          env: values.env ?? null,
           xmlBytes: parse.xmlBytes,
           zipBytes,
           parseOnly: { seconds: parse.seconds, records: parse.records, elements: parse.elements },
