@@ -22,6 +22,22 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
     label: 'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=128, MALLOC_ARENA_MAX=2',
     env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128', MALLOC_ARENA_MAX: '2' },
   },
+  compose10: {
+    label: 'compose settings (heap caps, MALLOC_ARENA_MAX=2) and WORKER_ACTIVITY_CONCURRENCY=10',
+    env: {
+      NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128',
+      MALLOC_ARENA_MAX: '2',
+      WORKER_ACTIVITY_CONCURRENCY: '10',
+    },
+  },
+  tight: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=1, WORKER_MAX_CACHED_WORKFLOWS=20',
+    env: {
+      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96',
+      MALLOC_ARENA_MAX: '1',
+      WORKER_MAX_CACHED_WORKFLOWS: '20',
+    },
+  },
   conc8: { label: 'WORKER_ACTIVITY_CONCURRENCY=8', env: { WORKER_ACTIVITY_CONCURRENCY: '8' } },
   cache1000: { label: 'WORKER_MAX_CACHED_WORKFLOWS=1000', env: { WORKER_MAX_CACHED_WORKFLOWS: '1000' } },
 };
