@@ -31,7 +31,8 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
     },
   },
   tight: {
-    label: 'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=1, WORKER_MAX_CACHED_WORKFLOWS=20',
+    label:
+      'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=1, WORKER_MAX_CACHED_WORKFLOWS=20',
     env: {
       NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96',
       MALLOC_ARENA_MAX: '1',
