@@ -9,6 +9,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
+# The workflow bundle, built once here: the worker loads it instead of bundling at start
+# (docs/operating.md, "Worker memory").
+RUN node bin/wearhouse.mjs bundle-workflows --out /app/workflow-bundle.js
+ENV WORKER_WORKFLOW_BUNDLE=/app/workflow-bundle.js
 
 USER node
 # Worker metrics (Prometheus), see METRICS_PORT.

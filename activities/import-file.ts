@@ -51,6 +51,8 @@ export interface ImportFileDeps {
   sql: Sql;
   importers: Readonly<Record<string, FileImporter>>;
   logger: ActivityLogger;
+  /** Default top-level elements per batch when the input names none (IMPORT_BATCH_ELEMENTS). */
+  batchElements?: number;
   /** Tests: called after each committed batch (fault injection). */
   afterBatch?: (progress: ImportProgress) => void | Promise<void>;
 }
@@ -75,9 +77,11 @@ export function progressOf(row: FileImportRow, done = row.status === 'completed'
 }
 
 const DEFAULT_SLICE_SECONDS = 60;
-// 5,000 top-level elements (about 5 MB of XML): large enough that per-statement costs vanish, small
-// enough that the two batches in flight (one parsed, one stored) stay a few tens of MB.
-const DEFAULT_BATCH_ELEMENTS = 5_000;
+// 2,000 top-level elements (about 1 MB of XML): large enough that per-statement costs vanish, small
+// enough that the two batches in flight (one parsed, one stored) stay around 10–20 MB, inside the
+// worker's recommended 128 MB old space (bench/apple-health/REPORT.md, _Memory_). The worker passes
+// IMPORT_BATCH_ELEMENTS (same default); this one serves activities built without it.
+export const DEFAULT_BATCH_ELEMENTS = 2_000;
 
 export function createImportFileActivities(deps: ImportFileDeps) {
   const { sql } = deps;
@@ -150,7 +154,7 @@ export function createImportFileActivities(deps: ImportFileDeps) {
         let position = row.byte_offset;
         for await (const batch of source.batches(
           row.byte_offset,
-          input.batchElements ?? DEFAULT_BATCH_ELEMENTS,
+          input.batchElements ?? deps.batchElements ?? DEFAULT_BATCH_ELEMENTS,
         )) {
           if (pending) {
             row = await pending;

@@ -27,6 +27,8 @@ export interface ActivityDeps {
   /** Pauses the connection's sync schedule when its grant is revoked. */
   onReauthRequired?: (provider: string, userId: string, reason: string) => Promise<void>;
   metrics?: ActivityMetrics;
+  /** Top-level elements per committed batch of a file import (IMPORT_BATCH_ELEMENTS). */
+  importBatchElements?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -42,7 +44,12 @@ export function createActivities(deps: ActivityDeps) {
       rescoreLookbackDays: deps.rescoreLookbackDays,
       now: deps.now,
     }),
-    ...createImportFileActivities({ sql: deps.sql, importers: fileImporters, logger: deps.logger }),
+    ...createImportFileActivities({
+      sql: deps.sql,
+      importers: fileImporters,
+      logger: deps.logger,
+      batchElements: deps.importBatchElements,
+    }),
     ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
     ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
     ...createSubscriptionActivities({ providers: deps.providers, logger: deps.logger }),

@@ -16,6 +16,8 @@ export interface FixtureOptions {
   users: string[];
   /** Default WHOOP. */
   provider?: BenchProvider;
+  /** More worker environment (bench/memory.ts: the memory knobs and WORKER_MEMORY_LOG_SECONDS). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface BackfillRun {
@@ -64,6 +66,7 @@ export async function startBackfillFixture(
     taskQueue,
     tokenKey: services.tokenKey,
     providerEnv: sandbox.env,
+    env: options.workerEnv,
   });
   try {
     await worker.ready;

@@ -26,9 +26,19 @@ interface MemoryRun {
   hwmBeforeKb: number;
   hwmAfterKb: number;
   rssMbEverySecond: number[];
+  /** The worker's own process.memoryUsage() log line nearest the peak (WORKER_MEMORY_LOG_SECONDS=1). */
+  atPeak?: Record<string, number>;
+  /** The largest value of each field over the run's log lines. */
+  maxima?: Record<string, number>;
 }
 
 const mb = (kb: number) => round(kb / 1024, 1);
+
+/** The worker's memory settings as docker-compose.yml runs it (docs/operating.md, _Worker memory_). */
+export const COMPOSE_WORKER_MEMORY_ENV = {
+  NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128',
+  MALLOC_ARENA_MAX: '2',
+};
 
 export async function measureMemory(
   services: BenchServices,
@@ -38,16 +48,24 @@ export async function measureMemory(
   const started = performance.now();
   const range = { from: isoDay(options.fromDay), to: isoDay(options.toDay) };
   log(`memory: 1 user × ${range.from}..${range.to} at ${options.requestsPerMinute}/min`);
-  const one = await backfillWithSampling(services, options, range, ['memory-solo']);
+  const one = await backfillWithSampling(
+    services,
+    options,
+    range,
+    ['memory-solo'],
+    COMPOSE_WORKER_MEMORY_ENV,
+  );
   const users = Array.from({ length: options.users }, (_, i) => `memory-${String(i + 1).padStart(2, '0')}`);
   log(`memory: ${users.length} users × ${range.from}..${range.to} at ${options.requestsPerMinute}/min`);
-  const many = await backfillWithSampling(services, options, range, users);
+  const many = await backfillWithSampling(services, options, range, users, COMPOSE_WORKER_MEMORY_ENV);
   const hwmAtStartUp = many.hwmBeforeKb >= many.peakRssKb;
   return {
     id: 'memory',
     title: 'Memory',
     method:
-      `\`node bin/wearhouse.mjs worker\` as a child process (worker defaults: up to 20 activities at once), ` +
+      `\`node bin/wearhouse.mjs worker\` as a child process (worker defaults: up to 20 activities at once; ` +
+      `docker compose's memory settings: NODE_OPTIONS="${COMPOSE_WORKER_MEMORY_ENV.NODE_OPTIONS}", ` +
+      `MALLOC_ARENA_MAX=${COMPOSE_WORKER_MEMORY_ENV.MALLOC_ARENA_MAX}; bench/MEMORY.md compares them), ` +
       `WHOOP_REQUESTS_PER_MINUTE=${options.requestsPerMinute}; ${users.length} users × ${range.from}..${range.to} ` +
       `backfilled at once (4 windows each in parallel), and, in a fresh worker process, one user over the same ` +
       `range. VmRSS sampled every 100 ms from /proc/<pid>/status (idle: the median over 2 s, 3 s after start-up); ` +
@@ -62,16 +80,18 @@ export async function measureMemory(
             ? `${round(many.peakRssKb / one.peakRssKb, 2)}× the one-user peak for the same history per user: it grows ` +
               `with what is in flight (${users.length} workflows, up to 20 activities each validating, mapping and ` +
               'serialising a ' +
-              'page, and V8 growing its heap under that allocation rate and returning it lazily) rather than with ' +
-              'history; fewer concurrent activities or --max-old-space-size would bound it.'
-            : 'About the one-user peak: neither users nor history move it much; the process floor and V8 heap slack ' +
-              'do (--max-old-space-size would bound the slack).',
+              'page, the workflow thread and the Temporal core) rather than with history; the main heap is ' +
+              'capped, so the growth is mostly outside it (bench/MEMORY.md).'
+            : 'About the one-user peak: neither users nor history move it much; the process floor does ' +
+              '(bench/MEMORY.md, what holds the rest).',
       },
       {
         label: 'idle RSS after start (baseline)',
         value: mb(many.idleRssKb),
         unit: 'MB',
-        why: 'tsx-compiled sources, the Temporal native runtime and the bundled workflow code; nothing per user.',
+        why:
+          'tsx-compiled sources, the Temporal native runtime and the workflow thread with its bundle (built ' +
+          'in a child process, not in the worker); nothing per user.',
       },
       {
         label: `peak ÷ idle, ${users.length} users`,
@@ -90,10 +110,7 @@ export async function measureMemory(
         label: 'VmHWM (lifetime peak, start-up included)',
         value: mb(many.hwmAfterKb),
         unit: 'MB',
-        why: hwmAtStartUp
-          ? 'Set at start-up (the worker bundles its workflow code with webpack when it starts); a pre-built ' +
-            'workflowBundle would lower it.'
-          : 'Set by the backfill, not by start-up (bundling the workflow code peaked lower).',
+        why: hwmAtStartUp ? 'Set at start-up, not by the backfill.' : 'Set by the backfill, not by start-up.',
       },
     ],
     tables: [
@@ -128,16 +145,18 @@ export async function measureMemory(
   };
 }
 
-async function backfillWithSampling(
+export async function backfillWithSampling(
   services: BenchServices,
   options: MemoryOptions,
   range: { from: string; to: string },
   users: string[],
+  workerEnv: Record<string, string> = {},
 ): Promise<MemoryRun> {
   const fixture = await startBackfillFixture(services, {
     label: 'memory',
     requestsPerMinute: options.requestsPerMinute,
     users,
+    workerEnv: { WORKER_MEMORY_LOG_SECONDS: '1', ...workerEnv },
   });
   try {
     const { samples, pid } = fixture.worker;
@@ -147,8 +166,18 @@ async function backfillWithSampling(
     const idle = samples.slice(idleFrom);
     const hwmBeforeKb = samples.at(-1)?.hwmKb ?? Number.NaN;
     const mark = samples.length;
+    const logMark = fixture.worker.memoryLog.length;
     const run = await fixture.backfillAll(range);
     const during = samples.slice(mark);
+    const logged = fixture.worker.memoryLog.slice(logMark);
+    const atPeak = logged.reduce<Record<string, number> | undefined>(
+      (best, line) => (!best || (line.rssMb ?? 0) > (best.rssMb ?? 0) ? line : best),
+      undefined,
+    );
+    const maxima: Record<string, number> = {};
+    for (const line of logged) {
+      for (const [key, value] of Object.entries(line)) maxima[key] = Math.max(maxima[key] ?? 0, value);
+    }
     return {
       users: users.length,
       pid,
@@ -162,6 +191,8 @@ async function backfillWithSampling(
       hwmAfterKb: samples.at(-1)?.hwmKb ?? Number.NaN,
       // Every 10th sample keeps the JSON small.
       rssMbEverySecond: during.filter((_, i) => i % 10 === 0).map((s) => mb(s.rssKb)),
+      atPeak,
+      maxima,
     };
   } finally {
     await fixture.close();

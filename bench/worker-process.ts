@@ -18,6 +18,8 @@ export interface WorkerProcessOptions {
   tokenUrl?: string;
   requestsPerMinute?: number;
   requestsPerDay?: number;
+  /** More variables (the memory knobs: WORKER_MAX_CACHED_WORKFLOWS, NODE_OPTIONS, …). */
+  env?: Record<string, string>;
 }
 
 export interface MemorySample {
@@ -35,6 +37,8 @@ export interface WorkerProcess {
   ready: Promise<void>;
   /** Last lines of output, for error messages. */
   tail(): string;
+  /** Every `worker memory` log line's fields (WORKER_MEMORY_LOG_SECONDS), in order. */
+  memoryLog: Record<string, number>[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +53,7 @@ export function spawnWorker(options: WorkerProcessOptions, sampleEveryMs = 100):
     ...(options.providerEnv ?? whoopEnv(options)),
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
+    ...options.env,
   };
   const started = performance.now();
   const child = spawn(process.execPath, [bin, 'worker'], {
@@ -60,6 +65,7 @@ export function spawnWorker(options: WorkerProcessOptions, sampleEveryMs = 100):
   const pid = child.pid;
   const lines: string[] = [];
   const samples: MemorySample[] = [];
+  const memoryLog: Record<string, number>[] = [];
   let onReady: () => void = () => {};
   let onFail: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -75,6 +81,7 @@ export function spawnWorker(options: WorkerProcessOptions, sampleEveryMs = 100):
         lines.push(line);
         if (lines.length > 40) lines.shift();
         if (line.includes('"msg":"worker started"')) onReady();
+        if (line.includes('"msg":"worker memory"')) memoryLog.push(JSON.parse(line).memory);
       }
     });
   }
@@ -102,6 +109,7 @@ export function spawnWorker(options: WorkerProcessOptions, sampleEveryMs = 100):
     samples,
     ready,
     tail: () => lines.join('\n'),
+    memoryLog,
     async stop() {
       clearInterval(timer);
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -8,6 +8,7 @@ import type { Config } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { startStack } from '../worker/stack/index.ts';
 import { startWorker } from '../worker/worker.ts';
+import { writeWorkflowBundle } from '../worker/workflow-bundle.ts';
 import { InvalidInputError, parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
 import { apiToken } from './api-token.ts';
 import { connectCommand } from './connect.ts';
@@ -86,6 +87,13 @@ const worker: Command = async ({ config }) => {
     metricsBindAddress: metricsAddress(config, '0.0.0.0'),
   });
   await untilSignal(() => running.shutdown());
+};
+
+// Builds the workflow bundle a worker loads with WORKER_WORKFLOW_BUNDLE (docs/operating.md, _Worker memory_).
+const bundleWorkflows: Command = async ({ values }) => {
+  const out = required(values, 'out');
+  await writeWorkflowBundle(out);
+  say(`workflow bundle written to ${out}`);
 };
 
 const migrateCommand: Command = async ({ config }) => {
@@ -196,6 +204,7 @@ export const commands: Record<string, Command> = {
   dev,
   worker,
   migrate: migrateCommand,
+  'bundle-workflows': bundleWorkflows,
   connect: connectCommand,
   backfill,
   sync,

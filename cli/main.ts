@@ -15,6 +15,7 @@ Usage: wearhouse <command> [options]
   dev                          embedded Postgres + Temporal (UI :8233) + migrations + worker
   worker                       run a worker against DATABASE_URL / TEMPORAL_ADDRESS
   migrate                      apply sql/ migrations
+  bundle-workflows --out FILE  build the workflow bundle a worker loads with WORKER_WORKFLOW_BUNDLE
   connect <provider> --user U  OAuth: [--access-token A --refresh-token R --expires-in S] (else browser login)
                                API key: --external-user-id X (the user's id at the provider)
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
@@ -50,6 +51,7 @@ export const options = {
   batch: { type: 'string' },
   all: { type: 'boolean' },
   'all-users': { type: 'boolean' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

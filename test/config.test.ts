@@ -15,6 +15,16 @@ describe('configuration', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  it('applies the measured worker memory defaults (docs/operating.md, Worker memory)', () => {
+    const config = loadConfig({});
+    expect(config.WORKER_MAX_CACHED_WORKFLOWS).toBe(100);
+    expect(config.WORKER_WORKFLOW_BUNDLE).toBeUndefined();
+    expect(config.IMPORT_BATCH_ELEMENTS).toBe(2000);
+    expect(config.WORKER_MEMORY_LOG_SECONDS).toBe(0);
+    const set = loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '40', IMPORT_BATCH_ELEMENTS: '2000' });
+    expect([set.WORKER_MAX_CACHED_WORKFLOWS, set.IMPORT_BATCH_ELEMENTS]).toEqual([40, 2000]);
+  });
+
   it.each([
     ['WHOOP_REQUESTS_PER_MINUTE', 'lots'],
     ['WHOOP_REQUESTS_PER_MINUTE', '0'],
@@ -23,6 +33,9 @@ describe('configuration', () => {
     ['WHOOP_API_URL', 'not a url'],
     ['TOKEN_ENCRYPTION_KEY', 'c2hvcnQ='],
     ['LOG_LEVEL', 'loud'],
+    ['WORKER_MAX_CACHED_WORKFLOWS', '1'],
+    ['IMPORT_BATCH_ELEMENTS', '7'],
+    ['WORKER_MEMORY_LOG_SECONDS', 'often'],
   ])('rejects %s=%s naming the variable and not echoing the value', (variable, value) => {
     let error: unknown;
     try {

@@ -42,6 +42,15 @@ export const envSchema = z.object({
   METRICS_PORT: intInRange(0, 65_535, 9464),
   /** Activities one worker runs at once; also sizes its Postgres pool (worker/worker.ts, poolSizeFor). */
   WORKER_ACTIVITY_CONCURRENCY: intInRange(1, 1_000, 20),
+  // Memory knobs (docs/operating.md, _Worker memory_; defaults measured in bench/MEMORY.md).
+  /** Workflow runs kept in the worker's sticky cache; Temporal's default grows with the heap limit (~2,300). */
+  WORKER_MAX_CACHED_WORKFLOWS: intInRange(2, 10_000, 100),
+  /** A workflow bundle built by `wearhouse bundle-workflows`; unset: bundled at start in a child process. */
+  WORKER_WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+  /** Top-level elements per committed batch of a file import (two batches are in memory at once). */
+  IMPORT_BATCH_ELEMENTS: intInRange(100, 100_000, 2_000),
+  /** Log the process's memory (rss, heap, external, arrayBuffers) every N seconds; 0 turns it off. */
+  WORKER_MEMORY_LOG_SECONDS: intInRange(0, 86_400, 0),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   OAUTH_REDIRECT_URL: optionalUrl(['http:', 'https:']).default('http://localhost:8788/callback'),
   WEARHOUSE_DATA_DIR: z.string().trim().min(1).default('.data'),

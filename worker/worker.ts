@@ -1,6 +1,6 @@
 // Building and running the wearhouse worker: Temporal connection, workflows, activities with
 // their dependencies (Postgres, provider clients, token cipher, metrics), graceful shutdown.
-import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
@@ -13,13 +13,15 @@ import { createRequestLog } from '../store/request-log.ts';
 import { activityLogFields } from './activity-log-fields.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { startMemoryLog } from './memory-log.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { assertMetricsPortFree } from './metrics-port.ts';
 import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 import { ensureSubscriptionSchedules } from './subscription-schedules.ts';
+import { bundleInChildProcess, type TemporaryBundle } from './workflow-bundle.ts';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { workflowsPath } from './workflow-bundle.ts';
 
 export interface WorkerSetup {
   config: Config;
@@ -27,7 +29,10 @@ export interface WorkerSetup {
   temporalAddress: string;
   tokenEncryptionKey: string;
   logger: Logger;
-  /** A pre-built workflow bundle (tests build it once); otherwise workflows are bundled at start. */
+  /**
+   * A pre-built workflow bundle (tests build it once); else WORKER_WORKFLOW_BUNDLE; else the code is
+   * bundled at start in a child process (worker/workflow-bundle.ts says why not in this one).
+   */
   workflowBundlePath?: string;
   metricsBindAddress?: string;
   /** Overrides WORKER_ACTIVITY_CONCURRENCY. */
@@ -107,30 +112,38 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     cipher,
     logger,
     rescoreLookbackDays: config.RESCORE_LOOKBACK_DAYS,
+    importBatchElements: config.IMPORT_BATCH_ELEMENTS,
     now: setup.now,
     onReauthRequired: (provider, userId, reason) => pauseSchedule(client, provider, userId, reason, logger),
     metrics,
   });
+  const prebuilt = setup.workflowBundlePath ?? config.WORKER_WORKFLOW_BUNDLE;
+  const temporary: TemporaryBundle | undefined = prebuilt ? undefined : await bundleInChildProcess();
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(setup.workflowBundlePath
-      ? { workflowBundle: { codePath: setup.workflowBundlePath } }
-      : { workflowsPath }),
+    workflowBundle: { codePath: prebuilt ?? (temporary as TemporaryBundle).path },
     activities,
     interceptors: { activity: [activityLogFields] },
     maxConcurrentActivityTaskExecutions: concurrency,
-  });
+    // Temporal sizes this cache from the heap limit (thousands of runs); each cached run holds its
+    // workflow state in the workflow thread. Evicted runs replay from history when they next wake.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  }).finally(() => temporary?.remove());
+  const stopMemoryLog = startMemoryLog(logger, config.WORKER_MEMORY_LOG_SECONDS);
   logger.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       namespace: config.TEMPORAL_NAMESPACE,
       temporal: setup.temporalAddress,
+      // Whether NODE_OPTIONS' heap cap is in effect (docs/operating.md, _Worker memory_).
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1_048_576),
     },
     'worker started',
   );
   const done = worker.run().finally(async () => {
+    stopMemoryLog();
     await requestLog.close();
     await connection.close();
     await clientConnection.close();

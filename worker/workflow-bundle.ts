@@ -1,0 +1,56 @@
+// The worker's workflow code as one webpack bundle. Bundling at start inside the worker process left
+// webpack's compilation (and the heap V8 grew for it) resident for the worker's whole life
+// (bench/MEMORY.md), so the worker either loads a bundle built beforehand (`wearhouse
+// bundle-workflows --out FILE`, then WORKER_WORKFLOW_BUNDLE=FILE) or builds one in a short-lived child
+// process and loads only its output.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/wearhouse.mjs', import.meta.url));
+
+const noop = () => {};
+const quietLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: console.warn,
+  error: console.error,
+};
+
+/** Bundles the workflow code into `outPath` (in this process). */
+export async function writeWorkflowBundle(outPath: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  await writeFile(outPath, code);
+}
+
+export interface TemporaryBundle {
+  path: string;
+  /** Deletes the file (the worker has read it into memory by then). */
+  remove(): Promise<void>;
+}
+
+/** Bundles the workflow code in a child `wearhouse bundle-workflows` process, into a temporary file. */
+export async function bundleInChildProcess(): Promise<TemporaryBundle> {
+  const dir = await mkdtemp(join(tmpdir(), 'wearhouse-workflows-'));
+  const path = join(dir, 'workflow-bundle.js');
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'bundle-workflows', '--out', path], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`bundling the workflow code failed (exit ${code}): ${output.join('').slice(-2000)}`);
+  }
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
