@@ -50,7 +50,6 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       batchElements: deps.importBatchElements,
     }),
-    ...createPlanActivities({ sql: deps.sql, rescoreLookbackDays: deps.rescoreLookbackDays }),
     ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
     ...createSubscriptionActivities({ providers: deps.providers, logger: deps.logger }),
     syncWindow: createSyncWindow({
