@@ -1,5 +1,5 @@
 // The dashboard benchmark's data: N users × the sandbox's full history (5 years + 30 days) stored
-// through upsertRecords in bulk, and the pipeline tables as a month of syncing N users leaves them
+// through upsertRecords in bulk, or M users × the last year cloned in SQL from a few stored ones; and the pipeline tables as a month of syncing N users leaves them
 // (generated in SQL): backfill runs and coverage for every window, an incremental sync every 15 minutes
 // per user and kind for 30 days, per-minute request counters, watermarks and some quarantine.
 import { upsertRecords } from '../store/records.ts';
@@ -35,7 +35,7 @@ export async function loadDashboardData(
   }
   await writing;
   const recordSeconds = (performance.now() - started) / 1000;
-  await seedPipeline(db, users);
+  await seedPipeline(db, users, 30);
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from sync_runs`;
   await db.sql`vacuum analyze`;
   return {
@@ -47,7 +47,60 @@ export async function loadDashboardData(
   };
 }
 
-async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
+const YEAR_AND_A_MONTH_MS = 395 * 86_400_000;
+
+/**
+ * `userCount` users × the last year + 30 days: `templates` users generated and stored through
+ * upsertRecords, the others cloned from them in SQL (one INSERT … SELECT per 100 users, so the
+ * records trigger recomputes each clone's days as any bulk write would). `syncDays` days of
+ * 15-minute incremental syncs in the run ledger.
+ */
+export async function loadWideData(
+  db: BenchDatabase,
+  userCount: number,
+  templates: number,
+  syncDays: number,
+  log: (line: string) => void,
+): Promise<LoadedData> {
+  const started = performance.now();
+  const users = Array.from({ length: userCount }, (_, i) => `user-${String(i + 1).padStart(4, '0')}`);
+  const since = Date.now() - YEAR_AND_A_MONTH_MS;
+  for await (const user of generateUsers(users.slice(0, templates))) {
+    const recent = user.records.filter((r) => (r.startAt?.getTime() ?? Date.now()) >= since);
+    for (const chunk of chunks(recent, 5000)) await upsertRecords(db.sql, 'whoop', user.userId, chunk);
+  }
+  const columns = (
+    await db.sql<{ name: string }[]>`
+      select column_name as name from information_schema.columns
+      where table_schema = current_schema() and table_name = 'records' and column_name <> 'user_id'
+      order by ordinal_position`
+  ).map((c) => `"${c.name}"`);
+  for (let i = templates; i < users.length; i += 100) {
+    const batch = users.slice(i, i + 100);
+    await db.sql.unsafe(
+      `insert into records (user_id, ${columns.join(', ')})
+       select c.id, ${columns.map((c) => `r.${c}`).join(', ')}
+       from unnest($1::text[]) with ordinality as c(id, n)
+       join records r on r.user_id = ($2::text[])[1 + ((c.n - 1 + $3) % $4)]`,
+      [batch, users.slice(0, templates), i, templates],
+    );
+    log(`dashboards: ${i + batch.length} of ${users.length} users stored`);
+  }
+  const recordSeconds = (performance.now() - started) / 1000;
+  await seedPipeline(db, users, syncDays);
+  const [counts] = await db.sql<{ records: number; runs: number }[]>`
+    select (select count(*)::int from records) as records, (select count(*)::int from sync_runs) as runs`;
+  await db.sql`vacuum analyze`;
+  return {
+    users,
+    records: counts?.records ?? 0,
+    syncRuns: counts?.runs ?? 0,
+    loadSeconds: (performance.now() - started) / 1000,
+    recordsPerSecond: (counts?.records ?? 0) / recordSeconds,
+  };
+}
+
+async function seedPipeline(db: BenchDatabase, users: string[], syncDays: number): Promise<void> {
   await db.sql.begin(async (sql) => {
     await sql`select setseed(0.42)`;
     await sql`create temp table bench_users on commit drop as
@@ -82,7 +135,7 @@ async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
         lower, upper, 'completed', t, t + d * interval '1 millisecond', d, 2, 30, 30, 2, (random() * 2000)::int
       from (select *, now() - interval '30 days' + n * interval '1 minute' as t,
                    (2000 + random() * 3000)::int as d from bench_windows) x`;
-    // Incremental syncs: every 15 minutes per user and kind for 30 days; ~1 % fail.
+    // Incremental syncs: every 15 minutes per user and kind for `syncDays` days; ~1 % fail.
     await sql`
       insert into sync_runs (workflow_id, run_id, workflow_type, activity, attempt, provider, user_id, kind,
         window_start, window_end, status, started_at, finished_at, duration_ms, pages, fetched, unchanged,
@@ -93,7 +146,7 @@ async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
         case when f then 0 else 1 end, 1, (random() * 500)::int,
         case when f then 'ProviderUnavailable' end, case when f then 'WHOOP GET ' || k.endpoint || ': HTTP 503' end
       from bench_users u cross join bench_kinds k
-      cross join generate_series(1, 30 * 96) as s
+      cross join generate_series(1, ${syncDays * 96}::int) as s
       cross join lateral (select now() - s * interval '15 minutes' + u.n * interval '7 seconds' as t,
                                  random() < 0.01 as f) x`;
     // A few windows still running.

@@ -1,5 +1,6 @@
-// The stored daily_summary rows (sql/080_daily_summary_rollup.sql; docs/views.md, "Stored daily
-// rows") against the same aggregate computed from the typed views (daily_summary_live), after every
+// The stored daily rows (sql/080_daily_summary_rollup.sql, sql/082_daily_health_rollup.sql; docs/views.md,
+// "Stored daily rows") against the same aggregates computed from the typed views (daily_summary_live,
+// daily_health_by_source_live), after every
 // kind of write the pipeline makes: inserts from three sources, updates, soft deletes (re-fetched
 // span and single record), a re-import, a record whose day moves, a child stored before its parent,
 // two writers at once and a truncate. Real Postgres, the project's own store functions.
@@ -21,23 +22,32 @@ let data: MultiSourceData;
  * live view itself can differ from run to run in the last bit.
  */
 async function drift(userId = USER) {
-  const columns = await db.sql<{ name: string; type: string }[]>`
-    select column_name as name, data_type as type from information_schema.columns
-    where table_name = 'daily_summary_rollup' order by ordinal_position`;
-  const list = columns
-    .map((c) => (c.type === 'double precision' ? `round(${c.name}::numeric, 9) as ${c.name}` : c.name))
-    .join(', ');
-  const side = (relation: string) => `select ${list} from ${relation} where user_id = $1`;
-  const onlyStored = await db.sql.unsafe(
-    `${side('daily_summary_rollup')} except ${side('daily_summary_live')}`,
-    [userId],
-  );
-  const onlyLive = await db.sql.unsafe(
-    `${side('daily_summary_live')} except ${side('daily_summary_rollup')}`,
-    [userId],
-  );
-  return { onlyStored: onlyStored.length, onlyLive: onlyLive.length };
+  const out: Record<string, number> = {};
+  for (const [stored, live] of [
+    ['daily_summary_rollup', 'daily_summary_live'],
+    ['daily_health_by_source_rollup', 'daily_health_by_source_live'],
+  ] as const) {
+    const columns = await db.sql<{ name: string; type: string }[]>`
+      select column_name as name, data_type as type from information_schema.columns
+      where table_name = ${stored} order by ordinal_position`;
+    const list = columns
+      .map((c) => (c.type === 'double precision' ? `round(${c.name}::numeric, 9) as ${c.name}` : c.name))
+      .join(', ');
+    const side = (relation: string) => `select ${list} from ${relation} where user_id = $1`;
+    const onlyStored = await db.sql.unsafe(`${side(stored)} except all ${side(live)}`, [userId]);
+    const onlyLive = await db.sql.unsafe(`${side(live)} except all ${side(stored)}`, [userId]);
+    out[`${stored} only`] = onlyStored.length;
+    out[`${live} only`] = onlyLive.length;
+  }
+  return out;
 }
+
+const EXACT = {
+  'daily_summary_rollup only': 0,
+  'daily_summary_live only': 0,
+  'daily_health_by_source_rollup only': 0,
+  'daily_health_by_source_live only': 0,
+};
 
 async function storedDay(provider: string, dayIso: string) {
   const [row] = await db.sql<{ sleep_h: number | null; workout_count: number; day_strain: number | null }[]>`
@@ -93,7 +103,7 @@ afterAll(async () => {
 
 describe('stored daily_summary rows', () => {
   it('hold exactly the live aggregate after the three sources are stored, for each of them', async () => {
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
     const providers = await db.sql<{ provider: string; n: number }[]>`
       select provider, count(*)::int as n from daily_summary where user_id = ${USER} group by 1 order by 1`;
     const live = await db.sql<{ provider: string; n: number }[]>`
@@ -102,6 +112,9 @@ describe('stored daily_summary rows', () => {
     // WHOOP and Oura at least (Apple Health rows reach daily_summary through its workouts bridge).
     expect(providers.map((p) => p.provider)).toEqual(expect.arrayContaining(['oura', 'whoop']));
     expect(must(providers.find((p) => p.provider === 'whoop')).n).toBeGreaterThan(15);
+    const sources = await db.sql<{ provider: string }[]>`
+      select distinct provider from daily_health_by_source where user_id = ${USER} order by 1`;
+    expect(sources.map((s) => s.provider)).toEqual(['apple_health', 'oura', 'whoop']);
   });
 
   it('follow an updated record (a rescored sleep) in the same transaction', async () => {
@@ -133,7 +146,7 @@ describe('stored daily_summary rows', () => {
       expect(must(inside).sleep_h).toBeCloseTo(must(before.sleep_h) + 1, 6);
     });
     expect(must(await storedDay('whoop', iso(sleep.day))).sleep_h).toBeCloseTo(must(before.sleep_h) + 1, 6);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
   });
 
   it('follow soft deletes: a re-fetched span that lost a record, and a single deleted record', async () => {
@@ -151,14 +164,14 @@ describe('stored daily_summary rows', () => {
     );
     expect(deleted).toBe(1);
     expect(must(await storedDay('whoop', iso(workout.day))).workout_count).toBe(before.workout_count - 1);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
 
     // As a provider's delete notification does it: one statement on one record.
     const cycle = await newest('cycle');
     await db.sql`update records set deleted_at = now() where provider = 'whoop' and user_id = ${USER}
                    and kind = 'cycle' and source_id = ${cycle.source_id}`;
     expect((await storedDay('whoop', iso(cycle.day)))?.day_strain ?? null).toBeNull();
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
   });
 
   it('are unchanged by a re-import of the same records, and take deleted ones back', async () => {
@@ -179,7 +192,7 @@ describe('stored daily_summary rows', () => {
     expect(gone.length).toBe(2);
     const back = await Promise.all(gone.map((r) => storedRecord('whoop', r.kind, r.source_id)));
     expect((await upsertRecords(db.sql, 'whoop', USER, back)).updated).toBe(2);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
     const rows = await db.sql`select count(*)::int as n from daily_summary_rollup where user_id = ${USER}`;
     expect(rows[0]?.n).toBe(before.length);
   });
@@ -214,7 +227,7 @@ describe('stored daily_summary rows', () => {
     await upsertRecords(db.sql, 'whoop', USER, [moved]);
     expect((await storedDay('whoop', oldDay))?.workout_count ?? 0).toBe(before.old - 1);
     expect(must(await storedDay('whoop', newDay)).workout_count).toBe(before.new + 1);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
   });
 
   it('place a child stored before its parent once the parent arrives', async () => {
@@ -241,7 +254,7 @@ describe('stored daily_summary rows', () => {
       timeFrom: { kind: 'cycle', sourceId: newCycleId },
     };
     await upsertRecords(db.sql, 'whoop', USER, [orphan]);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
     const start = new Date(must(cycle.endAt).getTime() + 3 * DAY_MS);
     await upsertRecords(db.sql, 'whoop', USER, [
       {
@@ -258,7 +271,7 @@ describe('stored daily_summary rows', () => {
       select recovery_pct from daily_summary where user_id = ${USER} and provider = 'whoop'
         and source_id = ${newCycleId}`;
     expect(must(row).recovery_pct).toBe(12);
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
   });
 
   it('stay exact when two transactions write the same user at once', async () => {
@@ -319,7 +332,7 @@ describe('stored daily_summary rows', () => {
     } finally {
       await other.end();
     }
-    expect(await drift()).toEqual({ onlyStored: 0, onlyLive: 0 });
+    expect(await drift()).toEqual(EXACT);
   });
 
   it('are readable by the Grafana role, which cannot write them nor see the refresh table', async () => {
