@@ -140,6 +140,12 @@ async function onDataset(
     // As a worker does at start: the providers the dashboards' $provider variable lists ("All").
     await upsertProviders(db.sql, providerBudgets(loadConfig({})));
     const providers = Object.keys(providerCatalog);
+    // The $source variable with "All" selected: every device or app the stored days name.
+    const sources = (
+      await db.sql<
+        { s: string }[]
+      >`select distinct coalesce(source, provider) as s from daily_health_by_source`
+    ).map((r) => r.s);
     log(
       `dashboards: ${data.records} records, ${data.syncRuns} sync runs loaded in ${Math.round(data.loadSeconds)} s`,
     );
@@ -158,7 +164,7 @@ async function onDataset(
             from,
             to,
             intervalMs: panelIntervalMs(from, to, 1000, target.interval),
-            variables: { user: users, provider: providers },
+            variables: { user: users, provider: providers, source: sources },
           });
         const timing: PanelTiming = {
           panel: `${target.dashboard} / ${target.panelTitle}${target.refId === 'A' ? '' : ` (${target.refId})`}`,
