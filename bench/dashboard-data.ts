@@ -77,7 +77,8 @@ const YEAR_AND_A_MONTH_MS = 395 * 86_400_000;
 
 /**
  * `userCount` users × the last year + 30 days: `templates` users generated and stored through
- * upsertRecords, the others cloned from them in SQL (one INSERT … SELECT per 100 users). `syncDays`
+ * upsertRecords, the others cloned from them in SQL with their stored daily rows (one INSERT … SELECT
+ * per 100 users and table). `syncDays`
  * days of 15-minute incremental syncs in the run ledger.
  */
 export async function loadWideData(
@@ -91,31 +92,40 @@ export async function loadWideData(
   const users = Array.from({ length: userCount }, (_, i) => `user-${String(i + 1).padStart(4, '0')}`);
   const since = Date.now() - YEAR_AND_A_MONTH_MS;
   let recordSeconds = 0;
+  // The templates' daily rows are computed (timed); a clone's records are its template's, so its
+  // stored rows are copied too rather than computed again.
   const rebuildSeconds = await withoutDailyTriggers(db, async () => {
     for await (const user of generateUsers(users.slice(0, templates))) {
       const recent = user.records.filter((r) => (r.startAt?.getTime() ?? Date.now()) >= since);
       for (const chunk of chunks(recent, 5000)) await upsertRecords(db.sql, 'whoop', user.userId, chunk);
     }
-    const columns = (
-      await db.sql<{ name: string }[]>`
-      select column_name as name from information_schema.columns
-      where table_schema = current_schema() and table_name = 'records' and column_name <> 'user_id'
-      order by ordinal_position`
-    ).map((c) => `"${c.name}"`);
+  });
+  await db.sql`alter table records disable trigger user`;
+  try {
     for (let i = templates; i < users.length; i += 100) {
       const batch = users.slice(i, i + 100);
-      await db.sql.unsafe(
-        `insert into records (user_id, ${columns.join(', ')})
-       select c.id, ${columns.map((c) => `r.${c}`).join(', ')}
-       from unnest($1::text[]) with ordinality as c(id, n)
-       join records r on r.user_id = ($2::text[])[1 + ((c.n - 1 + $3) % $4)]`,
-        [batch, users.slice(0, templates), i, templates],
-      );
+      for (const table of ['records', 'daily_summary_rollup', 'daily_health_by_source_rollup']) {
+        const columns = (
+          await db.sql<{ name: string }[]>`
+            select column_name as name from information_schema.columns
+            where table_schema = current_schema() and table_name = ${table} and column_name <> 'user_id'
+            order by ordinal_position`
+        ).map((c) => `"${c.name}"`);
+        await db.sql.unsafe(
+          `insert into ${table} (user_id, ${columns.join(', ')})
+           select c.id, ${columns.map((c) => `r.${c}`).join(', ')}
+           from unnest($1::text[]) with ordinality as c(id, n)
+           join ${table} r on r.user_id = ($2::text[])[1 + ((c.n - 1 + $3) % $4)]`,
+          [batch, users.slice(0, templates), i, templates],
+        );
+      }
       log(`dashboards: ${i + batch.length} of ${users.length} users stored`);
     }
-    recordSeconds = (performance.now() - started) / 1000;
-  });
-  log(`dashboards: stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
+  } finally {
+    await db.sql`alter table records enable trigger user`;
+  }
+  recordSeconds = (performance.now() - started) / 1000 - rebuildSeconds;
+  log(`dashboards: templates' stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
   await seedPipeline(db, users, syncDays);
   const [counts] = await db.sql<{ records: number; runs: number }[]>`
     select (select count(*)::int from records) as records, (select count(*)::int from sync_runs) as runs`;

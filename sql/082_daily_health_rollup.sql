@@ -59,14 +59,20 @@ begin
 end;
 $$;
 
+-- Everything again, one user and provider at a time: the _live views are planned for one user's
+-- rows (their filters reach the records indexes); grouped over every user at once, the per-row
+-- days and the recovery joins cost far more.
 create or replace function wearhouse_rebuild_daily_summary() returns void
   language plpgsql as $$
+declare
+  k record;
 begin
   lock table daily_summary_rollup, daily_health_by_source_rollup in exclusive mode;
   delete from daily_summary_rollup;
-  insert into daily_summary_rollup select * from daily_summary_live;
   delete from daily_health_by_source_rollup;
-  insert into daily_health_by_source_rollup select * from daily_health_by_source_live;
+  for k in select distinct user_id, provider from records order by 1, 2 loop
+    perform wearhouse_refresh_daily_summary(k.user_id, k.provider, null, null);
+  end loop;
 end;
 $$;
 
@@ -91,6 +97,6 @@ create trigger mirrored_sources_daily after insert or update or delete or trunca
 create trigger sample_measures_daily after insert or update or delete or truncate on sample_measures
   for each statement execute function wearhouse_daily_lookups_changed();
 
-insert into daily_health_by_source_rollup select * from daily_health_by_source_live;
+select wearhouse_rebuild_daily_summary();
 
 grant select on daily_health_by_source, daily_health_by_source_rollup, daily_health to wearhouse_grafana;
