@@ -352,6 +352,14 @@ describe('stored daily_summary rows', () => {
     }
   });
 
+  it('are recomputed from scratch by wearhouse_rebuild_daily_summary()', async () => {
+    await db.sql`delete from daily_summary_rollup where user_id = ${USER} and provider = 'whoop'`;
+    await db.sql`update daily_health_by_source_rollup set sleep_min = -1 where user_id = ${USER}`;
+    expect((await drift())['daily_summary_live only']).toBeGreaterThan(0);
+    await db.sql`select wearhouse_rebuild_daily_summary()`;
+    expect(await drift()).toEqual(EXACT);
+  });
+
   it('are emptied with records by a truncate', async () => {
     await db.sql`truncate records cascade`;
     const [n] = await db.sql<{ n: number }[]>`select count(*)::int as n from daily_summary_rollup`;
