@@ -1,5 +1,6 @@
 // The dashboard benchmark's data: N users × the sandbox's full history (5 years + 30 days) stored
-// through upsertRecords in bulk, and the pipeline tables as a month of syncing N users leaves them
+// through upsertRecords in bulk, or M users × the last year cloned in SQL from a few stored ones (the stored daily rows computed once
+// after the load); and the pipeline tables as a month of syncing N users leaves them
 // (generated in SQL): backfill runs and coverage for every window, an incremental sync every 15 minutes
 // per user and kind for 30 days, per-minute request counters, watermarks and some quarantine.
 import { upsertRecords } from '../store/records.ts';
@@ -12,6 +13,26 @@ export interface LoadedData {
   syncRuns: number;
   loadSeconds: number;
   recordsPerSecond: number;
+  /** Seconds of wearhouse_rebuild_daily_summary() over everything loaded (the stored daily rows). */
+  rebuildSeconds: number;
+}
+
+/**
+ * Bulk loads run with the records triggers off and the stored daily rows computed once at the end,
+ * as a migration fills them (sql/080): the trigger would recompute a user's whole history for each
+ * 5000-record call, whose records span years. Its cost per pipeline page is measured apart
+ * (bench/write-path.ts).
+ */
+async function withoutDailyTriggers(db: BenchDatabase, load: () => Promise<void>): Promise<number> {
+  await db.sql`alter table records disable trigger user`;
+  try {
+    await load();
+  } finally {
+    await db.sql`alter table records enable trigger user`;
+  }
+  const started = performance.now();
+  await db.sql`select wearhouse_rebuild_daily_summary()`;
+  return (performance.now() - started) / 1000;
 }
 
 export async function loadDashboardData(
@@ -22,20 +43,24 @@ export async function loadDashboardData(
   const started = performance.now();
   const users = Array.from({ length: userCount }, (_, i) => `user-${String(i + 1).padStart(3, '0')}`);
   let records = 0;
-  // Generation (CPU, this process) overlaps the previous user's upserts (Postgres' process).
-  let writing: Promise<void> = Promise.resolve();
-  for await (const user of generateUsers(users)) {
+  let recordSeconds = 0;
+  const rebuildSeconds = await withoutDailyTriggers(db, async () => {
+    // Generation (CPU, this process) overlaps the previous user's upserts (Postgres' process).
+    let writing: Promise<void> = Promise.resolve();
+    for await (const user of generateUsers(users)) {
+      await writing;
+      records += user.records.length;
+      writing = (async () => {
+        for (const chunk of chunks(user.records, 5000))
+          await upsertRecords(db.sql, 'whoop', user.userId, chunk);
+      })();
+      if (users.indexOf(user.userId) % 10 === 9) log(`dashboards: ${records} records stored`);
+    }
     await writing;
-    records += user.records.length;
-    writing = (async () => {
-      for (const chunk of chunks(user.records, 5000))
-        await upsertRecords(db.sql, 'whoop', user.userId, chunk);
-    })();
-    if (users.indexOf(user.userId) % 10 === 9) log(`dashboards: ${records} records stored`);
-  }
-  await writing;
-  const recordSeconds = (performance.now() - started) / 1000;
-  await seedPipeline(db, users);
+    recordSeconds = (performance.now() - started) / 1000;
+  });
+  log(`dashboards: stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
+  await seedPipeline(db, users, 30);
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from sync_runs`;
   await db.sql`vacuum analyze`;
   return {
@@ -44,10 +69,78 @@ export async function loadDashboardData(
     syncRuns: runs?.n ?? 0,
     loadSeconds: (performance.now() - started) / 1000,
     recordsPerSecond: records / recordSeconds,
+    rebuildSeconds,
   };
 }
 
-async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
+const YEAR_AND_A_MONTH_MS = 395 * 86_400_000;
+
+/**
+ * `userCount` users × the last year + 30 days: `templates` users generated and stored through
+ * upsertRecords, the others cloned from them in SQL with their stored daily rows (one INSERT … SELECT
+ * per 100 users and table). `syncDays`
+ * days of 15-minute incremental syncs in the run ledger.
+ */
+export async function loadWideData(
+  db: BenchDatabase,
+  userCount: number,
+  templates: number,
+  syncDays: number,
+  log: (line: string) => void,
+): Promise<LoadedData> {
+  const started = performance.now();
+  const users = Array.from({ length: userCount }, (_, i) => `user-${String(i + 1).padStart(4, '0')}`);
+  const since = Date.now() - YEAR_AND_A_MONTH_MS;
+  let recordSeconds = 0;
+  // The templates' daily rows are computed (timed); a clone's records are its template's, so its
+  // stored rows are copied too rather than computed again.
+  const rebuildSeconds = await withoutDailyTriggers(db, async () => {
+    for await (const user of generateUsers(users.slice(0, templates))) {
+      const recent = user.records.filter((r) => (r.startAt?.getTime() ?? Date.now()) >= since);
+      for (const chunk of chunks(recent, 5000)) await upsertRecords(db.sql, 'whoop', user.userId, chunk);
+    }
+  });
+  await db.sql`alter table records disable trigger user`;
+  try {
+    for (let i = templates; i < users.length; i += 100) {
+      const batch = users.slice(i, i + 100);
+      for (const table of ['records', 'daily_summary_rollup', 'daily_health_by_source_rollup']) {
+        const columns = (
+          await db.sql<{ name: string }[]>`
+            select column_name as name from information_schema.columns
+            where table_schema = current_schema() and table_name = ${table} and column_name <> 'user_id'
+            order by ordinal_position`
+        ).map((c) => `"${c.name}"`);
+        await db.sql.unsafe(
+          `insert into ${table} (user_id, ${columns.join(', ')})
+           select c.id, ${columns.map((c) => `r.${c}`).join(', ')}
+           from unnest($1::text[]) with ordinality as c(id, n)
+           join ${table} r on r.user_id = ($2::text[])[1 + ((c.n - 1 + $3) % $4)]`,
+          [batch, users.slice(0, templates), i, templates],
+        );
+      }
+      log(`dashboards: ${i + batch.length} of ${users.length} users stored`);
+    }
+  } finally {
+    await db.sql`alter table records enable trigger user`;
+  }
+  recordSeconds = (performance.now() - started) / 1000 - rebuildSeconds;
+  log(`dashboards: templates' stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
+  await seedPipeline(db, users, syncDays);
+  const [counts] = await db.sql<{ records: number; runs: number }[]>`
+    select (select count(*)::int from records) as records, (select count(*)::int from sync_runs) as runs`;
+  await db.sql`vacuum analyze`;
+  return {
+    users,
+    records: counts?.records ?? 0,
+    syncRuns: counts?.runs ?? 0,
+    loadSeconds: (performance.now() - started) / 1000,
+    recordsPerSecond: (counts?.records ?? 0) / recordSeconds,
+    rebuildSeconds,
+  };
+}
+
+async function seedPipeline(db: BenchDatabase, users: string[], syncDays: number): Promise<void> {
   await db.sql.begin(async (sql) => {
     await sql`select setseed(0.42)`;
     await sql`create temp table bench_users on commit drop as
@@ -82,7 +175,7 @@ async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
         lower, upper, 'completed', t, t + d * interval '1 millisecond', d, 2, 30, 30, 2, (random() * 2000)::int
       from (select *, now() - interval '30 days' + n * interval '1 minute' as t,
                    (2000 + random() * 3000)::int as d from bench_windows) x`;
-    // Incremental syncs: every 15 minutes per user and kind for 30 days; ~1 % fail.
+    // Incremental syncs: every 15 minutes per user and kind for `syncDays` days; ~1 % fail.
     await sql`
       insert into sync_runs (workflow_id, run_id, workflow_type, activity, attempt, provider, user_id, kind,
         window_start, window_end, status, started_at, finished_at, duration_ms, pages, fetched, unchanged,
@@ -93,7 +186,7 @@ async function seedPipeline(db: BenchDatabase, users: string[]): Promise<void> {
         case when f then 0 else 1 end, 1, (random() * 500)::int,
         case when f then 'ProviderUnavailable' end, case when f then 'WHOOP GET ' || k.endpoint || ': HTTP 503' end
       from bench_users u cross join bench_kinds k
-      cross join generate_series(1, 30 * 96) as s
+      cross join generate_series(1, ${syncDays * 96}::int) as s
       cross join lateral (select now() - s * interval '15 minutes' + u.n * interval '7 seconds' as t,
                                  random() < 0.01 as f) x`;
     // A few windows still running.

@@ -22,7 +22,7 @@ export interface MachineInfo {
 
 export async function describeMachine(services: BenchServices): Promise<MachineInfo> {
   const cpus = os.cpus();
-  const [postgres, server, cli, commit] = await Promise.all([
+  const [postgres, server, cli, commit, dirty] = await Promise.all([
     services.postgresVersion().catch(() => 'unknown'),
     services.temporalVersion().catch(() => 'unknown'),
     findOrInstallTemporalCli()
@@ -32,6 +32,12 @@ export async function describeMachine(services: BenchServices): Promise<MachineI
     // Read-only: never touches the index.
     run('git', ['rev-parse', '--short', 'HEAD'], { cwd: new URL('..', import.meta.url) })
       .then(({ stdout }) => stdout.trim())
+      .catch(() => 'unknown'),
+    // Whether the measured code is exactly that commit (--no-optional-locks: no index refresh).
+    run('git', ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], {
+      cwd: new URL('..', import.meta.url),
+    })
+      .then(({ stdout }) => (stdout.trim() ? 'dirty' : 'clean'))
       .catch(() => 'unknown'),
   ]);
   return {
@@ -43,6 +49,6 @@ export async function describeMachine(services: BenchServices): Promise<MachineI
     postgres: postgres.replace(/ on .*/, ''),
     temporal: `dev server ${server} (${cli})`,
     loadAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
-    commit,
+    commit: `${commit} (working tree ${dirty})`,
   };
 }

@@ -22,7 +22,15 @@ export const FULL: Scale = {
   budget: { requestsPerMinute: 600, users: 4, fromDay: -(4 * YEAR + 31), toDay: -31 },
   overhead: { fromDay: -(2 * YEAR + 31), toDay: -31, requestsPerMinute: 10_000 },
   memory: { users: 10, fromDay: -5 * YEAR, toDay: 0, requestsPerMinute: 10_000 },
-  dashboards: { users: 100, runs: 20, allRuns: 3, allBudgetSeconds: 180 },
+  dashboards: {
+    users: 100,
+    runs: 20,
+    allRuns: 5,
+    allBudgetSeconds: 240,
+    wideUsers: 1000,
+    wideTemplates: 10,
+    wideSyncDays: 3,
+  },
 };
 
 export const QUICK: Scale = {
@@ -30,5 +38,13 @@ export const QUICK: Scale = {
   budget: { requestsPerMinute: 600, users: 2, fromDay: -(120 + 31), toDay: -31 },
   overhead: { fromDay: -(90 + 31), toDay: -31, requestsPerMinute: 10_000 },
   memory: { users: 2, fromDay: -YEAR, toDay: 0, requestsPerMinute: 10_000 },
-  dashboards: { users: 4, runs: 5, allRuns: 2, allBudgetSeconds: 20 },
+  dashboards: {
+    users: 4,
+    runs: 5,
+    allRuns: 2,
+    allBudgetSeconds: 20,
+    wideUsers: 20,
+    wideTemplates: 2,
+    wideSyncDays: 1,
+  },
 };

@@ -214,8 +214,18 @@ export function formatInterval(ms: number): string {
  * The interval Grafana gives a panel: range / max data points, rounded down to a "nice" step
  * (gtime.RoundInterval; the frontend's rangeutil.roundInterval uses the same table).
  */
-export function panelIntervalMs(from: Date, to: Date, maxDataPoints = 1000): number {
-  const raw = (to.getTime() - from.getTime()) / maxDataPoints;
+export function panelIntervalMs(
+  from: Date,
+  to: Date,
+  maxDataPoints = 1000,
+  /** The panel's own minimum ("Min interval", `interval` in its JSON, e.g. '1h'): Grafana never goes below it. */
+  minInterval?: string,
+): number {
+  const floor = minInterval ? parseGrafanaInterval(minInterval) : 0;
+  return Math.max(floor, roundedIntervalMs((to.getTime() - from.getTime()) / maxDataPoints));
+}
+
+function roundedIntervalMs(raw: number): number {
   const steps: [number, number][] = [
     [10, 1],
     [15, 10],
@@ -275,6 +285,8 @@ export interface PanelTarget {
   timeFrom?: string;
   /** Variable the panel repeats over: each copy sees one value. */
   repeat?: string;
+  /** The panel's minimum interval ('1h'): $__interval is never below it. */
+  interval?: string;
 }
 
 interface JsonPanel {
@@ -285,6 +297,7 @@ interface JsonPanel {
   panels?: JsonPanel[];
   timeFrom?: string;
   repeat?: string;
+  interval?: string;
 }
 
 /** Every SQL target of every panel (rows' nested panels included) of a dashboard JSON model. */
@@ -308,6 +321,7 @@ export function collectDashboardTargets(dashboardJson: unknown): PanelTarget[] {
           datasourceUid: target.datasource?.uid ?? panel.datasource?.uid,
           ...(panel.timeFrom ? { timeFrom: panel.timeFrom } : {}),
           ...(panel.repeat ? { repeat: panel.repeat } : {}),
+          ...(panel.interval ? { interval: panel.interval } : {}),
         });
       }
     }

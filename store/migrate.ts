@@ -61,8 +61,17 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<MigrationR
     });
     (applied ? result.applied : result.skipped).push(file);
   }
+  if (result.applied.some((file) => file > DAILY_ROLLUP_MIGRATION)) {
+    // A later migration may change what a typed view returns (a new provider branch): the stored
+    // daily rows are recomputed once, after the whole batch (docs/views.md, "Stored daily rows").
+    await sql`select wearhouse_rebuild_daily_summary()
+              where to_regproc('wearhouse_rebuild_daily_summary') is not null`;
+  }
   return result;
 }
+
+/** The migration that stores daily_summary's rows (it fills them itself). */
+const DAILY_ROLLUP_MIGRATION = '080_daily_summary_rollup.sql';
 
 /** The Grafana role's password comes from the environment, never from a migration file. */
 export async function setGrafanaPassword(sql: Sql, password: string): Promise<void> {

@@ -160,7 +160,7 @@ describe('conventions', () => {
         expect(t.datasourceUid, where).toBe(DATASOURCE_UID);
         expect(['time_series', 'table'], where).toContain(t.format);
         // provider_requests and providers are per app: the request budget has no user to filter on.
-        if (!/\b(from|join) (provider_requests|providers)\b/.test(t.rawSql)) {
+        if (!/\b(from|join) (provider_requests|provider_requests_hourly|providers)\b/.test(t.rawSql)) {
           expect(t.rawSql, where).toContain(USERS);
         }
         // The time picker must drive every time series.

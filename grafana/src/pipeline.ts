@@ -71,19 +71,18 @@ const OUTCOMES = `
   group by 1
   order by 1`;
 
-// provider_requests is per app, like the budget (no user column). Requests are summed per minute
-// first, then the busiest minute of each bucket is shown, so that zooming out never hides a burst.
+// The request ledger is per app, like the budget (no user column). provider_requests_hourly keeps,
+// per provider and hour, the busiest minute of that hour (all endpoints and statuses summed per
+// minute first), so the busiest minute of any bucket of whole hours is the max of its hours: zooming
+// out never hides a burst, and 30 days are 720 rows per provider, not every minute of every endpoint
+// (docs/sql-reference.md, provider_requests_hourly). The panel's minimum interval is an hour.
 // Each provider's budget (the `providers` table, as the worker is configured) is a flat series
 // across the range, "<provider> budget".
 const REQUESTS = `
-  with per_minute as (
-    select minute, provider, sum(requests) as requests
-    from provider_requests
-    where ${PROVIDERS} and $__timeFilter(minute)
-    group by 1, 2
-  ), busiest as (
-    select $__timeGroupAlias(minute, $__interval), provider as metric, max(requests) as value
-    from per_minute
+  with busiest as (
+    select $__timeGroupAlias(hour, $__interval), provider as metric, max(peak_minute_requests) as value
+    from provider_requests_hourly
+    where ${PROVIDERS} and $__timeFilter(hour)
     group by 1, 2
   ), budget as (
     select name || ' budget' as metric, requests_per_minute as value
@@ -272,10 +271,12 @@ export function pipelineDashboard(): Dashboard {
     .withPanel(
       timeseries(
         'API requests against the budget',
-        "Busiest minute of each interval per provider, all users and endpoints of the app; the dashed red lines are each provider's budget per minute, as the worker is configured.",
+        "Busiest minute of each hour (or longer interval) per provider, all users and endpoints of the app; the dashed red lines are each provider's budget per minute, as the worker is configured.",
         units.RequestsPerMinute,
         REQUESTS,
       )
+        // The rollup it reads is hourly (provider_requests_hourly).
+        .interval('1h')
         .overrideByRegexp(' budget$', [
           { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
           { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
