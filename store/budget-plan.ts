@@ -53,8 +53,9 @@ export interface StoredConnectionPlan {
 }
 
 /**
- * Replaces the stored plan with `plan`; returns the connections whose interval or offset changed
- * (their schedules need updating). One short transaction, nothing awaited but these statements.
+ * Stores `plan` over the previous one; returns the connections whose interval or offset changed or
+ * that are new (their schedules need updating). Upserts without a transaction or lock: two workers
+ * recomputing at once write the same plan, and both may report (and apply) the same changes.
  */
 export async function saveBudgetPlan(sql: Sql, plan: BudgetPlan): Promise<StoredConnectionPlan[]> {
   const providers = plan.providers.map((p) => ({
@@ -78,41 +79,50 @@ export async function saveBudgetPlan(sql: Sql, plan: BudgetPlan): Promise<Stored
     requests_per_sync: c.requestsPerSync,
   }));
   const names = plan.providers.map((p) => p.provider);
-  return sql.begin(async (tx) => {
-    await tx`delete from budget_plan_providers where provider = any(${names})`;
-    await tx`
-      insert into budget_plan_providers (provider, requests_per_minute, requests_per_day, webhooks, connections,
-        requests_per_sync, interval_minutes, sync_requests_per_day, interactive_reserve_per_day, reserved_per_day, fits)
-      select * from jsonb_to_recordset(${tx.json(providers as never)}::jsonb) as x(provider text,
-        requests_per_minute int, requests_per_day int, webhooks boolean, connections int, requests_per_sync numeric,
-        interval_minutes int, sync_requests_per_day int, interactive_reserve_per_day int, reserved_per_day int,
-        fits boolean)`;
-    const changed = await tx<
-      { provider: string; user_id: string; interval_minutes: number; offset_minutes: number }[]
-    >`
-      with planned as (
-        select * from jsonb_to_recordset(${tx.json(connections as never)}::jsonb) as x(provider text, user_id text,
-          interval_minutes int, offset_minutes int, requests_per_sync numeric)
-      ),
-      previous as (
-        delete from budget_plan_connections where provider = any(${names}) returning *
-      ),
-      inserted as (
-        insert into budget_plan_connections (provider, user_id, interval_minutes, offset_minutes, requests_per_sync)
-        select provider, user_id, interval_minutes, offset_minutes, requests_per_sync from planned
-      )
-      select p.provider, p.user_id, p.interval_minutes, p.offset_minutes
-        from planned p
-        left join previous o on o.provider = p.provider and o.user_id = p.user_id
-       where (o.interval_minutes, o.offset_minutes) is distinct from (p.interval_minutes, p.offset_minutes)
-       order by p.provider, p.user_id`;
-    return changed.map((c) => ({
-      provider: c.provider,
-      userId: c.user_id,
-      intervalMinutes: c.interval_minutes,
-      offsetMinutes: c.offset_minutes,
-    }));
-  }) as Promise<StoredConnectionPlan[]>;
+  await sql`
+    insert into budget_plan_providers (provider, requests_per_minute, requests_per_day, webhooks, connections,
+      requests_per_sync, interval_minutes, sync_requests_per_day, interactive_reserve_per_day, reserved_per_day, fits)
+    select * from jsonb_to_recordset(${sql.json(providers as never)}::jsonb) as x(provider text,
+      requests_per_minute int, requests_per_day int, webhooks boolean, connections int, requests_per_sync numeric,
+      interval_minutes int, sync_requests_per_day int, interactive_reserve_per_day int, reserved_per_day int,
+      fits boolean)
+    on conflict (provider) do update set
+      requests_per_minute = excluded.requests_per_minute, requests_per_day = excluded.requests_per_day,
+      webhooks = excluded.webhooks, connections = excluded.connections,
+      requests_per_sync = excluded.requests_per_sync, interval_minutes = excluded.interval_minutes,
+      sync_requests_per_day = excluded.sync_requests_per_day,
+      interactive_reserve_per_day = excluded.interactive_reserve_per_day,
+      reserved_per_day = excluded.reserved_per_day, fits = excluded.fits, planned_at = now()`;
+  const changed = await sql<
+    { provider: string; user_id: string; interval_minutes: number; offset_minutes: number }[]
+  >`
+    insert into budget_plan_connections as o (provider, user_id, interval_minutes, offset_minutes, requests_per_sync)
+    select * from jsonb_to_recordset(${sql.json(connections as never)}::jsonb) as x(provider text, user_id text,
+      interval_minutes int, offset_minutes int, requests_per_sync numeric)
+    on conflict (provider, user_id) do update set
+      interval_minutes = excluded.interval_minutes, offset_minutes = excluded.offset_minutes,
+      requests_per_sync = excluded.requests_per_sync, planned_at = now()
+    where (o.interval_minutes, o.offset_minutes) is distinct from (excluded.interval_minutes, excluded.offset_minutes)
+    returning provider, user_id, interval_minutes, offset_minutes`;
+  // What a sync costs moves a little every hour; it is kept up to date without touching schedules.
+  await sql`
+    update budget_plan_connections o set requests_per_sync = x.requests_per_sync
+      from jsonb_to_recordset(${sql.json(connections as never)}::jsonb) as x(provider text, user_id text,
+        requests_per_sync numeric)
+     where o.provider = x.provider and o.user_id = x.user_id and o.requests_per_sync is distinct from x.requests_per_sync`;
+  // Connections no longer planned (disconnected, waiting for a new login).
+  await sql`
+    delete from budget_plan_connections
+     where provider = any(${names})
+       and (provider, user_id) not in (
+         select provider, user_id from jsonb_to_recordset(${sql.json(connections as never)}::jsonb)
+           as x(provider text, user_id text))`;
+  return changed.map((c) => ({
+    provider: c.provider,
+    userId: c.user_id,
+    intervalMinutes: c.interval_minutes,
+    offsetMinutes: c.offset_minutes,
+  }));
 }
 
 export async function readProviderPlans(sql: Queryable): Promise<(ProviderPlan & { plannedAt: Date })[]> {
