@@ -39,6 +39,11 @@ export interface PlanOptions {
   interactiveFloorShare?: number;
   /** Share of the minute budget schedules may take, their runs spread evenly by offsets (0.5). */
   minuteShare?: number;
+  /**
+   * Headroom on what backfills must leave (default 0.1): interactive fetches are an estimate and
+   * arrive at random, so the reserve is that much larger than the plan's expectation.
+   */
+  reserveMargin?: number;
 }
 
 export interface ProviderPlan {
@@ -52,7 +57,7 @@ export interface ProviderPlan {
   intervalMinutes: number;
   syncRequestsPerDay: number;
   interactiveReservePerDay: number;
-  /** What backfills may never spend: syncs plus the interactive reserve, per day. */
+  /** What backfills may never spend: syncs plus the interactive reserve, with a margin, per day. */
   reservedPerDay: number;
   /** False when even the longest interval cannot keep the syncs inside their share of the day. */
   fits: boolean;
@@ -94,6 +99,7 @@ export function planProvider(demand: ProviderDemand, options: PlanOptions): Prov
   const syncShare = options.syncShare ?? 0.75;
   const floorShare = options.interactiveFloorShare ?? 0.05;
   const minuteShare = options.minuteShare ?? 0.5;
+  const margin = options.reserveMargin ?? 0.1;
   const requestsPerSync = demand.connections.reduce((sum, c) => sum + Math.max(0, c.requestsPerSync), 0);
   const perDay = demand.requestsPerDay;
   const interactiveReservePerDay =
@@ -126,10 +132,10 @@ export function planProvider(demand: ProviderDemand, options: PlanOptions): Prov
     intervalMinutes,
     syncRequestsPerDay,
     interactiveReservePerDay,
-    reservedPerDay:
-      perDay === undefined
-        ? syncRequestsPerDay + interactiveReservePerDay
-        : Math.min(perDay, syncRequestsPerDay + interactiveReservePerDay),
+    reservedPerDay: Math.min(
+      perDay ?? Number.POSITIVE_INFINITY,
+      Math.ceil((syncRequestsPerDay + interactiveReservePerDay) * (1 + margin)),
+    ),
     fits,
   };
 }
@@ -168,7 +174,7 @@ export function forecastDay(plan: ProviderPlan, usedToday: number, now: Date): D
   const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const msLeft = dayStart + 86_400_000 - now.getTime();
   const leftShare = msLeft / 86_400_000;
-  const reservedRemaining = Math.ceil((plan.syncRequestsPerDay + plan.interactiveReservePerDay) * leftShare);
+  const reservedRemaining = Math.ceil(plan.reservedPerDay * leftShare);
   const projectedEndOfDay = usedToday + reservedRemaining;
   const perDay = plan.requestsPerDay;
   const elapsedMs = now.getTime() - dayStart;
@@ -184,7 +190,11 @@ export function forecastDay(plan: ProviderPlan, usedToday: number, now: Date): D
     reservedRemaining,
     projectedEndOfDay,
     willLast: perDay === undefined || projectedEndOfDay <= perDay,
-    backfillRoom: perDay === undefined ? Number.POSITIVE_INFINITY : Math.max(0, perDay - projectedEndOfDay),
+    // The shared budget keeps at least an hour's reserve from backfills (providers/rate-budget.ts).
+    backfillRoom:
+      perDay === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.max(0, perDay - usedToday - Math.ceil(plan.reservedPerDay * Math.max(1 / 24, leftShare))),
     exhaustedAtPace,
   };
 }

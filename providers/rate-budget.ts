@@ -144,7 +144,8 @@ export function createSharedBudget(
   // the next day and counts again. One atomic upsert: the increment only happens below the limit.
   // A backfill counts only below the limit minus what the budget plan reserves for the rest of the
   // day's syncs and interactive fetches (budget_plan_providers.reserved_per_day, spread over the
-  // day: sql/086_budget_plan.sql), so backfills can never spend what the schedules will need.
+  // day, never less than an hour's worth: sql/086_budget_plan.sql), so backfills can never spend
+  // what the schedules and interactive fetches will need.
   const claimDay = async (acquisition: Acquisition): Promise<void> => {
     if (requestsPerDay === undefined) return;
     if (!prunedDays) {
@@ -159,9 +160,9 @@ export function createSharedBudget(
         ),
         l as (
           select d.*, ${requestsPerDay}::int - case when ${backfill}::boolean then coalesce((
-                   select ceil(p.reserved_per_day
-                               * extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now)
-                               / 86400.0)::int
+                   select ceil(p.reserved_per_day * greatest(1 / 24.0,
+                               extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now)
+                               / 86400.0))::int
                      from budget_plan_providers p where p.provider = ${provider}), 0) else 0 end as day_limit
             from d
         ),

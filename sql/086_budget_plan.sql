@@ -40,16 +40,16 @@ create view budget_forecast as
          n.day,
          p.requests_per_day,
          coalesce(d.requests, 0) as used_today,
-         ceil((p.sync_requests_per_day + p.interactive_reserve_per_day)
+         ceil(p.reserved_per_day
               * extract(epoch from ((n.day + 1)::timestamp at time zone 'UTC') - n.now) / 86400.0)::int
            as reserved_remaining,
          coalesce(d.requests, 0)
-           + ceil((p.sync_requests_per_day + p.interactive_reserve_per_day)
+           + ceil(p.reserved_per_day
                   * extract(epoch from ((n.day + 1)::timestamp at time zone 'UTC') - n.now) / 86400.0)::int
            as projected_end_of_day,
          p.requests_per_day is null
            or coalesce(d.requests, 0)
-                + ceil((p.sync_requests_per_day + p.interactive_reserve_per_day)
+                + ceil(p.reserved_per_day
                        * extract(epoch from ((n.day + 1)::timestamp at time zone 'UTC') - n.now) / 86400.0)::int
               <= p.requests_per_day as will_last,
          p.interval_minutes,

@@ -39,7 +39,10 @@ describe('planProvider', () => {
       // The next shorter step would not fit: the interval is as short as the budget allows.
       const shorter = INTERVAL_STEPS[INTERVAL_STEPS.indexOf(plan.intervalMinutes) - 1] as number;
       if (shorter >= 15) expect((4 * n * 1440) / shorter).toBeGreaterThan(share);
-      expect(plan.reservedPerDay).toBe(plan.syncRequestsPerDay + plan.interactiveReservePerDay);
+      expect(plan.reservedPerDay).toBe(
+        Math.ceil((plan.syncRequestsPerDay + plan.interactiveReservePerDay) * 1.1),
+      );
+      expect(plan.reservedPerDay).toBeLessThanOrEqual(10_000);
     }
   });
 
@@ -55,6 +58,7 @@ describe('planProvider', () => {
     expect(many.intervalMinutes).toBe(1440);
     expect(many.interactiveReservePerDay).toBe(4000);
     expect(many.syncRequestsPerDay + many.interactiveReservePerDay).toBeLessThanOrEqual(10_000);
+    expect(many.reservedPerDay).toBeLessThanOrEqual(10_000);
   });
 
   it('reserves at least the floor share for interactive fetches', () => {
