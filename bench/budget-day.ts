@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { planBudget } from '../providers/budget-planner.ts';
 import { providerModules } from '../providers/modules.ts';
+import { budgetDayMarkdown } from './budget-day-report.ts';
 import { EventQueue, SimBudget } from './budget-day-sim.ts';
 
 const DAY = 86_400_000;
@@ -287,4 +288,5 @@ const report = {
 };
 const out = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 writeFileSync(out('BUDGET-DAY.json'), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(out('BUDGET-DAY.md'), budgetDayMarkdown(report as Parameters<typeof budgetDayMarkdown>[0]));
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -109,5 +109,5 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
       }
     }
     expect(identities.size).toBe(WORKERS);
-  });
+  }, 900_000);
 });
