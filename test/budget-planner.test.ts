@@ -1,7 +1,15 @@
 // The budget planner and the lane order, as pure functions (docs/architecture.md, "The budget plan"
 // and "Priorities under one budget").
 import { describe, expect, it } from 'vitest';
-import { type BudgetWaiter, compareWaiters, laneOfPriorityKey, pickNext } from '../providers/budget-lanes.ts';
+import {
+  type BudgetWaiter,
+  compareWaiters,
+  currentAcquisition,
+  inLane,
+  LANE_KEYS,
+  laneOfPriorityKey,
+  pickNext,
+} from '../providers/budget-lanes.ts';
 import {
   forecastDay,
   INTERVAL_STEPS,
@@ -9,6 +17,8 @@ import {
   planBudget,
   planProvider,
 } from '../providers/budget-planner.ts';
+import { acquisitionOf } from '../worker/activity-budget-lane.ts';
+import { PRIORITY_KEYS } from '../workflows/priorities.ts';
 
 const users = (n: number, requestsPerSync = 4) =>
   Array.from({ length: n }, (_, i) => ({ userId: `u${String(i).padStart(4, '0')}`, requestsPerSync }));
@@ -175,5 +185,43 @@ describe('lanes', () => {
       'backfill',
       'backfill',
     ]);
+  });
+});
+
+describe('the lane an activity claims in', () => {
+  it('follows the Temporal priority key first, then webhook fetches, then the purpose', () => {
+    const info = (priorityKey?: number, workflowType = 'incrementalSync') => ({
+      workflowType,
+      priority: priorityKey === undefined ? undefined : { priorityKey },
+    });
+    expect(acquisitionOf({ userId: 'a', purpose: 'incremental' }, info(1))).toEqual({
+      lane: 'interactive',
+      userId: 'a',
+    });
+    expect(acquisitionOf({ userId: 'a', purpose: 'backfill' }, info(3, 'backfill'))).toEqual({
+      lane: 'backfill',
+      userId: 'a',
+    });
+    expect(acquisitionOf({ userId: 'a', purpose: 'backfill' }, info(undefined, 'backfill')).lane).toBe(
+      'backfill',
+    );
+    expect(acquisitionOf({ userId: 'a', purpose: 'incremental' }, info(undefined, 'webhookFetch')).lane).toBe(
+      'interactive',
+    );
+    expect(acquisitionOf({ userId: 'a', purpose: 'incremental' }, info()).lane).toBe('incremental');
+    expect(acquisitionOf(undefined, info())).toEqual({ lane: 'incremental' });
+  });
+
+  it('uses the same numbers for Temporal priority keys and budget lanes', () => {
+    expect(PRIORITY_KEYS).toEqual(LANE_KEYS);
+  });
+
+  it('reaches the budget through the async context', async () => {
+    const seen = await inLane({ lane: 'backfill', userId: 'u' }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return currentAcquisition();
+    });
+    expect(seen).toEqual({ lane: 'backfill', userId: 'u' });
+    expect(currentAcquisition()).toEqual({ lane: 'incremental' });
   });
 });

@@ -1,7 +1,7 @@
 // The deployment topology (docs/operating.md, "Several workers"): three worker processes, one
 // Postgres, one Temporal, one app budget. Two users backfill (one a long range) while a third user's
 // incremental sync runs: the sync's requests go ahead of the backfills' in the shared budget (its
-// lane), whichever worker runs them; no 429 from the sandbox's budget; every worker takes part; the
+// lane), whichever worker runs them; no 429 from the sandbox's budget; the work is spread; the
 // workflows carry their Temporal priority and fairness keys; the budget plan drives the schedules.
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
-  it('share one budget, serve incremental syncs before backfills, and all take work', async () => {
+  it('share one budget, serve incremental syncs before backfills, and spread the work', async () => {
     stack = await startWhoopStack({ worker: false, sandbox: { requestsPerMinute: RPM } });
     const s = stack;
     for (const userId of ['big', 'small', 'syncer']) await s.connectUser(userId);
@@ -100,7 +100,8 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
     expect(described?.raw.workflowExecutionInfo?.priority?.fairnessKey).toBe('big');
     expect((await sync.describe()).raw.workflowExecutionInfo?.priority?.priorityKey).toBe(2);
 
-    // Every worker process took activity tasks.
+    // The work was spread over the worker processes. Temporal hands tasks to whichever poller asks
+    // first and promises no share per worker, so this asks for more than one, not for all three.
     const identities = new Set<string>();
     for (const handle of [...backfills, sync]) {
       for (const event of (await handle.fetchHistory()).events ?? []) {
@@ -108,6 +109,7 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
         if (identity) identities.add(identity);
       }
     }
-    expect(identities.size).toBe(WORKERS);
+    expect(identities.size).toBeGreaterThanOrEqual(2);
+    expect(identities.size).toBeLessThanOrEqual(WORKERS);
   }, 900_000);
 });
