@@ -106,5 +106,7 @@ export function budgetDayMarkdown(report: {
     '',
     'Lag is censored at midnight: data not fetched by then counts as fetched at midnight, so the baseline and polling lags are lower bounds. A lag of 0.1 min is the webhook delay plus one request.',
     '',
+    'Backfill fairness: while backfills wait for request slots they take turns per user (round-robin, `pickNext`), which the polling run shows (the one-year backfills all finished at about the same time: first / p50 / last above). In the planned run the day reserve holds backfills back most of the day; a held-back request looks again every minute and the first to look is admitted, so the shares spread more (min – max above). Interactive and incremental work is unaffected either way.',
+    '',
   ].join('\n');
 }
