@@ -1,6 +1,6 @@
 // The budget planner (docs/architecture.md, "The budget plan"): pure arithmetic that picks each
 // connection's sync interval so a provider's day budget holds, and forecasts whether today's budget
-// lasts. A provider's app budget is shared by every user: WHOOP's 10,000 requests a day cover about
+// lasts. A provider's app budget is shared by every user: 10,000 requests a day cover about
 // 26 users syncing four kinds every 15 minutes, so at scale the interval must follow the number of
 // connections, and a provider whose webhooks are flowing is polled only as a safety net.
 
