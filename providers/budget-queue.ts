@@ -40,6 +40,7 @@ export function createBudgetQueue(sql: postgres.Sql, options: BudgetQueueOptions
   let sequence = 0;
   let pumping = false;
   let renewedAt = 0;
+  let lastClaimAt = 0;
 
   const renew = async () => {
     if (Date.now() - renewedAt < ALIVE_MS / 3) return;
@@ -116,8 +117,17 @@ export function createBudgetQueue(sql: postgres.Sql, options: BudgetQueueOptions
         await sleep(pollDelay(aheadMs));
         continue;
       }
+      // One claim per slot interval from this process, as the budget did before lanes: claims then
+      // stay just in time instead of a horizon ahead, so a pause the provider's headers ask for
+      // (observe) reaches the next request rather than finding its slot already handed out.
+      const gap = lastClaimAt + intervalMs - Date.now();
+      if (gap > 0) {
+        await sleep(gap);
+        continue;
+      }
       const waitMs = await claimFor(head);
       if (waitMs === null) continue;
+      lastClaimAt = Date.now();
       pending.delete(head.id);
       ours.resolve(Math.max(0, waitMs));
     }
