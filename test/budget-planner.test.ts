@@ -209,6 +209,9 @@ describe('the lane an activity claims in', () => {
       'interactive',
     );
     expect(acquisitionOf({ userId: 'a', purpose: 'incremental' }, info()).lane).toBe('incremental');
+    expect(acquisitionOf({ userId: 'a', purpose: 'read' }, info(undefined, 'readFetch')).lane).toBe(
+      'interactive',
+    );
     expect(acquisitionOf(undefined, info())).toEqual({ lane: 'incremental' });
   });
 

@@ -6,7 +6,8 @@
 //      `wearhouse sync` use 2, backfills 3 (workflows/priorities.ts); activities inherit their
 //      workflow's key;
 //   2. interactive for the workflow types that answer someone waiting (webhook fetches);
-//   3. the activity input's `purpose`: 'backfill' → backfill, anything else → incremental.
+//   3. the activity input's `purpose`: 'read' (the read API's missing days) → interactive,
+//      'backfill' → backfill, anything else → incremental.
 // Backfills are fair per user, so the acquisition also carries the input's `userId`.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { type Acquisition, type BudgetLane, inLane, laneOfPriorityKey } from '../providers/budget-lanes.ts';
@@ -23,7 +24,7 @@ export function acquisitionOf(
   };
   const lane: BudgetLane =
     laneOfPriorityKey(info.priority?.priorityKey) ??
-    (info.workflowType && INTERACTIVE_WORKFLOW_TYPES.has(info.workflowType)
+    ((info.workflowType && INTERACTIVE_WORKFLOW_TYPES.has(info.workflowType)) || purpose === 'read'
       ? 'interactive'
       : purpose === 'backfill'
         ? 'backfill'
