@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BadImportFileError, type FileImporter, type ImportBatch } from '../providers/file-import.ts';
 import { bulkUpsertRecords } from '../store/bulk-records.ts';
+import { deferDailyRows, refreshDeferredDailyRows } from '../store/daily-rollup.ts';
 import type { Sql } from '../store/db.ts';
 import {
   advanceFileImport,
@@ -96,6 +97,8 @@ export function createImportFileActivities(deps: ImportFileDeps) {
   ): Promise<FileImportRow> {
     return sql.begin(async (tx) => {
       await claimFileImportBatch(tx, runId, fromByte, batch.endByte);
+      // A batch spans many days of one user: its days are recomputed once per slice, below.
+      await deferDailyRows(tx);
       const counts = await bulkUpsertRecords(tx, provider, userId, batch.records);
       await quarantineRecords(tx, provider, userId, batch.quarantined, workflowId);
       return advanceFileImport(tx, runId, {
@@ -177,6 +180,8 @@ export function createImportFileActivities(deps: ImportFileDeps) {
           context.heartbeat(progressOf(row, false));
           await deps.afterBatch?.(progressOf(row, false));
         }
+        // What this slice stored shows in the daily views before the next slice starts.
+        await refreshDeferredDailyRows(sql, input.userId, input.provider);
         if (stopped) return progressOf(row, false);
         await finishFileImport(sql, runId, { status: 'completed' });
         log.info({ records: row.records, inserted: row.inserted }, 'import completed');
@@ -191,6 +196,8 @@ export function createImportFileActivities(deps: ImportFileDeps) {
       }
       if (error instanceof BadImportFileError) {
         await finishFileImport(sql, runId, { status: 'failed', error: error.message }).catch(() => {});
+        // The batches committed before the bad part stay stored: their days are shown too.
+        await refreshDeferredDailyRows(sql, input.userId, input.provider).catch(() => {});
         throw ApplicationFailure.create({
           type: 'BadImportFile',
           message: error.message,

@@ -98,6 +98,21 @@ describe('importAppleHealth on a generated export.zip (localized name, routes, q
       select status, records::int, byte_offset::int, xml_bytes::int from file_imports where user_id = 'ana'`;
     expect(ledger?.status).toBe('completed');
     expect(ledger?.byte_offset).toBeLessThanOrEqual(ledger?.xml_bytes ?? 0);
+
+    // The import defers the stored daily rows per batch and refreshes them per slice: once done,
+    // they are exactly the live aggregate, and nothing is left marked.
+    const dailyRows = await db.sql`select * from daily_summary_rollup where user_id = 'ana'`;
+    const onlyStored = await db.sql`
+      select * from daily_summary_rollup where user_id = 'ana'
+      except all select * from daily_summary_live where user_id = 'ana'`;
+    const onlyLive = await db.sql`
+      select * from daily_summary_live where user_id = 'ana'
+      except all select * from daily_summary_rollup where user_id = 'ana'`;
+    expect(dailyRows.length).toBeGreaterThan(0);
+    expect([onlyStored.length, onlyLive.length]).toEqual([0, 0]);
+    const [dirty] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from daily_summary_dirty where user_id = 'ana'`;
+    expect(dirty?.n).toBe(0);
   });
 
   it('a re-import of the same file inserts nothing and changes nothing', async () => {

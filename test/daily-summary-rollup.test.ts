@@ -7,6 +7,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MappedRecord } from '../providers/types.ts';
+import { deferDailyRows, refreshDeferredDailyRows } from '../store/daily-rollup.ts';
 import { softDeleteUnseen, upsertRecords } from '../store/records.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { type MultiSourceData, must, seedMultiSource } from './support/multi-source.ts';
@@ -358,6 +359,46 @@ describe('stored daily_summary rows', () => {
     expect((await drift())['daily_summary_live only']).toBeGreaterThan(0);
     await db.sql`select wearhouse_rebuild_daily_summary()`;
     expect(await drift()).toEqual(EXACT);
+  });
+
+  it('are marked, not recomputed, by a bulk transaction that defers them, until its loader refreshes them', async () => {
+    const sleep = await newest(
+      'sleep',
+      db.sql`and not coalesce((payload ->> 'nap')::boolean, false) and payload -> 'score' -> 'stage_summary' is not null`,
+    );
+    const record = await storedRecord('whoop', 'sleep', sleep.source_id);
+    const stages = (record.payload.score as { stage_summary: Record<string, number> }).stage_summary;
+    const before = must(await storedDay('whoop', iso(sleep.day)));
+    const longer: MappedRecord = {
+      ...record,
+      providerUpdatedAt: new Date(Date.now()),
+      payload: {
+        ...record.payload,
+        score: {
+          ...(record.payload.score as object),
+          stage_summary: {
+            ...stages,
+            total_light_sleep_time_milli: (stages.total_light_sleep_time_milli ?? 0) + 1_800_000,
+          },
+        },
+      },
+    };
+    await db.sql.begin(async (tx) => {
+      await deferDailyRows(tx);
+      await upsertRecords(tx, 'whoop', USER, [longer]);
+    });
+    // Stored, marked, and the day's row as it was.
+    expect(must(await storedDay('whoop', iso(sleep.day))).sleep_h).toBeCloseTo(must(before.sleep_h), 6);
+    expect((await drift())['daily_summary_live only']).toBeGreaterThan(0);
+    // Another user's refresh takes nothing of this one's.
+    expect(await refreshDeferredDailyRows(db.sql, 'someone-else', 'whoop')).toBe(0);
+    expect(await refreshDeferredDailyRows(db.sql, USER, 'whoop')).toBe(1);
+    expect(must(await storedDay('whoop', iso(sleep.day))).sleep_h).toBeCloseTo(must(before.sleep_h) + 0.5, 6);
+    expect(await drift()).toEqual(EXACT);
+    // Taken once: nothing is left to refresh, and the next writer refreshes in its own transaction.
+    expect(await refreshDeferredDailyRows(db.sql, USER, 'whoop')).toBe(0);
+    await upsertRecords(db.sql, 'whoop', USER, [{ ...record, providerUpdatedAt: new Date(Date.now() + 1000) }]);
+    expect(must(await storedDay('whoop', iso(sleep.day))).sleep_h).toBeCloseTo(must(before.sleep_h), 6);
   });
 
   it('are emptied with records by a truncate', async () => {
