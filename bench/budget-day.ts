@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { planBudget } from '../providers/budget-planner.ts';
 import { providerModules } from '../providers/modules.ts';
+import { seededRandom } from '../providers/sandbox-kit/prng.ts';
 import { budgetDayMarkdown } from './budget-day-report.ts';
 import { EventQueue, SimBudget } from './budget-day-sim.ts';
 
@@ -29,17 +30,6 @@ const limits = module.budgetFrom(module.envSchema.parse({}));
 const kinds = module.descriptor.kinds;
 const perDay = limits.perDay ?? 10_000;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface DataEvent {
   userId: string;
   kind: string;
@@ -50,7 +40,7 @@ interface DataEvent {
 const userIds = Array.from({ length: USERS }, (_, i) => `u${String(i).padStart(4, '0')}`);
 
 function dayOfData(): { events: DataEvent[]; reads: { at: number; userId: string; kind: string }[] } {
-  const random = rng(SEED);
+  const random = seededRandom(SEED);
   const events: DataEvent[] = [];
   for (const userId of userIds) {
     // Users live in every time zone: their wake-up (sleep, recovery and a new cycle) is anywhere in the UTC day.

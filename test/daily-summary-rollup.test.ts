@@ -84,6 +84,22 @@ async function storedRecord(provider: string, kind: string, sourceId: string): P
   };
 }
 
+/** The record rescored: one stage of its sleep `addMs` longer, and a newer provider update. */
+function withLongerStage(record: MappedRecord, stage: string, addMs: number): MappedRecord {
+  const stages = (record.payload.score as { stage_summary: Record<string, number> }).stage_summary;
+  return {
+    ...record,
+    providerUpdatedAt: new Date(Date.now()),
+    payload: {
+      ...record.payload,
+      score: {
+        ...(record.payload.score as object),
+        stage_summary: { ...stages, [stage]: (stages[stage] ?? 0) + addMs },
+      },
+    },
+  };
+}
+
 async function newest(kind: string, extra = db.sql``) {
   const [r] = await db.sql<{ source_id: string; day: Date }[]>`
     select source_id, local_day as day from records
@@ -124,22 +140,8 @@ describe('stored daily_summary rows', () => {
       db.sql`and not coalesce((payload ->> 'nap')::boolean, false) and payload -> 'score' -> 'stage_summary' is not null`,
     );
     const record = await storedRecord('whoop', 'sleep', sleep.source_id);
-    const stages = (record.payload.score as { stage_summary: Record<string, number> }).stage_summary;
     const before = must(await storedDay('whoop', iso(sleep.day)));
-    const rescored: MappedRecord = {
-      ...record,
-      providerUpdatedAt: new Date(Date.now()),
-      payload: {
-        ...record.payload,
-        score: {
-          ...(record.payload.score as object),
-          stage_summary: {
-            ...stages,
-            total_rem_sleep_time_milli: (stages.total_rem_sleep_time_milli ?? 0) + 3_600_000,
-          },
-        },
-      },
-    };
+    const rescored = withLongerStage(record, 'total_rem_sleep_time_milli', 3_600_000);
     await db.sql.begin(async (tx) => {
       await upsertRecords(tx, 'whoop', USER, [rescored]);
       const [inside] = await tx<{ sleep_h: number }[]>`
@@ -367,22 +369,8 @@ describe('stored daily_summary rows', () => {
       db.sql`and not coalesce((payload ->> 'nap')::boolean, false) and payload -> 'score' -> 'stage_summary' is not null`,
     );
     const record = await storedRecord('whoop', 'sleep', sleep.source_id);
-    const stages = (record.payload.score as { stage_summary: Record<string, number> }).stage_summary;
     const before = must(await storedDay('whoop', iso(sleep.day)));
-    const longer: MappedRecord = {
-      ...record,
-      providerUpdatedAt: new Date(Date.now()),
-      payload: {
-        ...record.payload,
-        score: {
-          ...(record.payload.score as object),
-          stage_summary: {
-            ...stages,
-            total_light_sleep_time_milli: (stages.total_light_sleep_time_milli ?? 0) + 1_800_000,
-          },
-        },
-      },
-    };
+    const longer = withLongerStage(record, 'total_light_sleep_time_milli', 1_800_000);
     await db.sql.begin(async (tx) => {
       await deferDailyRows(tx);
       await upsertRecords(tx, 'whoop', USER, [longer]);
@@ -397,7 +385,9 @@ describe('stored daily_summary rows', () => {
     expect(await drift()).toEqual(EXACT);
     // Taken once: nothing is left to refresh, and the next writer refreshes in its own transaction.
     expect(await refreshDeferredDailyRows(db.sql, USER, 'whoop')).toBe(0);
-    await upsertRecords(db.sql, 'whoop', USER, [{ ...record, providerUpdatedAt: new Date(Date.now() + 1000) }]);
+    await upsertRecords(db.sql, 'whoop', USER, [
+      { ...record, providerUpdatedAt: new Date(Date.now() + 1000) },
+    ]);
     expect(must(await storedDay('whoop', iso(sleep.day))).sleep_h).toBeCloseTo(must(before.sleep_h), 6);
   });
 

@@ -9,6 +9,9 @@ import { scheduleId } from '../../worker/schedules.ts';
 import type { BackfillResult } from '../../workflows/backfill.ts';
 import type { WhoopStack } from './whoop-stack.ts';
 
+/** Seeded, so "random" kill moments are reproducible from a printed seed. */
+export { seededRandom } from '../../providers/sandbox-kit/prng.ts';
+
 export const KINDS: readonly WhoopKind[] = ['cycle', 'sleep', 'recovery', 'workout'];
 export { DAY_MS, day, iso } from './whoop-stack.ts';
 
@@ -83,18 +86,6 @@ export function rssMiB(pid: number): number {
 export function printFigures(test: string, figures: Record<string, unknown>): void {
   const parts = Object.entries(figures).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
   console.log(`[figures] ${test}: ${parts.join(' ')}`);
-}
-
-/** A small seeded PRNG (mulberry32), so "random" kill moments are reproducible from a printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,6 +4,8 @@
 // level, the same measure from several sources, exact duplicates, offsets that change with travel,
 // HRV beat lists, workouts with events, statistics and routes, activity summaries, Me, unknown types.
 // While it writes, it counts what an importer must end up with (`ExportStats`).
+
+import { seededRandom } from '../../../providers/sandbox-kit/prng.ts';
 import { appleDate, beatTime, EPILOGUE, element, gpx, localDay, prologue } from './elements.ts';
 
 export interface ExportOptions {
@@ -56,17 +58,6 @@ const SLEEP_STAGES = [
   'HKCategoryValueSleepAnalysisAsleepREM',
 ];
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function emptyStats(): ExportStats {
   return {
     bytes: 0,
@@ -85,7 +76,7 @@ export function* exportXmlChunks(
   options: ExportOptions,
   stats: ExportStats = emptyStats(),
 ): Generator<string> {
-  const random = rng(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const firstDay = options.firstDay ?? '2023-01-01';
   const hrPerDay = options.heartRatePerDay ?? 120;
   const travelEvery = options.travelEvery ?? 9;
