@@ -22,7 +22,6 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
-import { budgetPlanPanel } from './pipeline-budget.ts';
 
 /** Minutes without a successful sync before a kind is late (orange) and stale (red, as the alert). */
 const LATE_MIN = 90;
@@ -301,7 +300,6 @@ export function pipelineDashboard(): Dashboard {
         )
         .span(3),
     )
-    .withPanel(budgetPlanPanel())
     .withPanel(
       timeseries(
         '429s and 5xx',
