@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
 import type { Config } from '../worker/config.ts';
+import { temporalConnectionOptions } from '../worker/temporal-connection.ts';
 
 export interface Endpoints {
   databaseUrl: string;
@@ -51,7 +52,7 @@ export async function openClients(
   endpoints: Endpoints,
 ): Promise<{ sql: Sql; client: Client; close(): Promise<void> }> {
   const sql = connect(endpoints.databaseUrl, { max: 2, applicationName: 'wearhouse-cli' });
-  const connection = await Connection.connect({ address: endpoints.temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(config, endpoints.temporalAddress));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
     sql,

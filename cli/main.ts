@@ -85,9 +85,20 @@ export async function main(argv: string[]): Promise<void> {
     } else if (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wearhouse: ${error.message}\n\n${usage}`);
     } else {
-      process.stderr.write(`wearhouse: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`wearhouse: ${withCauses(error)}\n`);
     }
   }
+}
+
+/** The message and its causes' ("Failed to connect to Temporal server: … invalid API key"). */
+function withCauses(error: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = error; e !== undefined && messages.length < 5; e = (e as Error).cause) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (!messages.includes(message)) messages.push(message);
+    if (!(e instanceof Error)) break;
+  }
+  return messages.join(': ');
 }
 
 export class UsageError extends Error {}

@@ -9,6 +9,7 @@ import { createTokenCipher } from '../store/crypto.ts';
 import { connect } from '../store/db.ts';
 import type { Config } from '../worker/config.ts';
 import type { Logger } from '../worker/logger.ts';
+import { temporalConnectionOptions } from '../worker/temporal-connection.ts';
 import { buildApp } from './app.ts';
 import { createDispatcher, type Dispatcher } from './dispatch.ts';
 import { createServeMetrics } from './metrics.ts';
@@ -39,7 +40,7 @@ export interface RunningServe {
 export async function startServe(setup: ServeSetup): Promise<RunningServe> {
   const { config, logger } = setup;
   const sql = connect(setup.databaseUrl, { max: 20, applicationName: 'wearhouse-serve' });
-  const connection = Connection.lazy({ address: setup.temporalAddress });
+  const connection = Connection.lazy(temporalConnectionOptions(config, setup.temporalAddress));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const cipher = createTokenCipher(setup.tokenEncryptionKey, config.TOKEN_ENCRYPTION_OLD_KEYS);
   // The same app-wide budgets the worker uses: a code exchange or a profile read spends from them.

@@ -19,6 +19,7 @@ import { assertMetricsPortFree } from './metrics-port.ts';
 import { expectShutdownNoise, installRuntime, runtimeInstalled } from './runtime.ts';
 import { pauseSchedule } from './schedules.ts';
 import { ensureSubscriptionSchedules } from './subscription-schedules.ts';
+import { temporalConnectionOptions } from './temporal-connection.ts';
 import { bundleInChildProcess, type TemporaryBundle } from './workflow-bundle.ts';
 
 export { workflowsPath } from './workflow-bundle.ts';
@@ -70,7 +71,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
   installRuntime(logger, { metricsBindAddress: setup.metricsBindAddress });
   // The native connection keeps the Runtime alive (it shuts down when its last connection and worker
   // close, and a later worker in the process gets a new one), so the meter is taken after it.
-  const connection = await NativeConnection.connect({ address: setup.temporalAddress });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config, setup.temporalAddress));
   const metrics = createWorkerMetrics(Runtime.instance().metricMeter);
   const sql = connect(setup.databaseUrl, {
     max: setup.poolSize ?? poolSizeFor(concurrency),
@@ -82,7 +83,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     onError: (error) =>
       logger[stopping ? 'debug' : 'warn']({ err: String(error) }, 'could not store request counters'),
   });
-  const clientConnection = await Connection.connect({ address: setup.temporalAddress });
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config, setup.temporalAddress));
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   // Dashboards read provider names and budgets from the `providers` table, as configured here.
   await upsertProviders(sql, providerBudgets(config));

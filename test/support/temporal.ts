@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { generateKeySpec } from '../../store/crypto.ts';
 import { type Config, loadConfig } from '../../worker/config.ts';
 import { createLogger, type Logger } from '../../worker/logger.ts';
+import { temporalConnectionOptions } from '../../worker/temporal-connection.ts';
 import { type RunningWorker, startWorker } from '../../worker/worker.ts';
 
 export interface TestTemporal {
@@ -45,7 +46,7 @@ export async function createTestTemporal(options: {
     }),
   });
   const address = options.temporalAddress ?? inject('temporalAddress');
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const tokenEncryptionKey = generateKeySpec('test1');
   const workers: RunningWorker[] = [];
