@@ -67,7 +67,8 @@ export function createReadTokenCache(
       closed = true;
       clearTimeout(retry);
       forget();
-      await unlisten?.().catch(() => {});
+      // Not awaited: with Postgres gone it would wait for a reconnect; ending the pool closes it.
+      void unlisten?.().catch(() => {});
     },
   };
 }
