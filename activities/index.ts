@@ -8,6 +8,7 @@ import { createImportFileActivities } from './import-file.ts';
 import { createIngestActivities } from './ingest.ts';
 import type { ActivityMetrics } from './metrics.ts';
 import { createPlanActivities } from './plan.ts';
+import { createReadFetchActivities } from './read-fetch.ts';
 import { createSyncWindow } from './sync-window.ts';
 import { createTokenManager, type RefreshOutcome } from './tokens.ts';
 import type { ActivityLogger } from './types.ts';
@@ -51,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
       batchElements: deps.importBatchElements,
     }),
     ...createIngestActivities({ sql: deps.sql, logger: deps.logger }),
+    ...createReadFetchActivities({ sql: deps.sql }),
     ...createSubscriptionActivities({ providers: deps.providers, logger: deps.logger }),
     syncWindow: createSyncWindow({
       sql: deps.sql,

@@ -7,12 +7,16 @@
 // 2. A missing week at the real budget (WHOOP 100/min, the sandbox and `wearhouse worker` as child
 //    processes): time until /daily answers complete with wait=30s. Baseline: the same-sized week
 //    fetched by a plain `backfill` workflow, awaited through its result.
+// 3. The write path: a page of 25 changed records with ÷ without the records trigger that keeps the
+//    stored daily rows (bench/write-path.ts, as bench/REPORT.md section 4), and what ranking
+//    daily_health again costs of it (sql/100: wearhouse_refresh_daily_health over the page's days).
 // Writes bench/READ-API.md and .json; nothing here is asserted (figures are this machine's).
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServe } from '../serve/server.ts';
+import type { Sql } from '../store/db.ts';
 import { createReadToken } from '../store/read-tokens.ts';
 import { loadConfig } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
@@ -21,6 +25,7 @@ import { connectUser, isoDay, newTaskQueue, runBackfill, startServices } from '.
 import { spawnSandbox } from './sandbox-process.ts';
 import { percentile, round } from './stats.ts';
 import { spawnWorker } from './worker-process.ts';
+import { measureWritePath, type WritePathTiming } from './write-path.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const log = (line: string) =>
@@ -111,6 +116,9 @@ async function main() {
       await response.arrayBuffer();
     };
     await drive(clients, 200, dailyRun(7)); // warm-up: JIT, pools, plan caches
+    // One client: what a request costs when nothing queues in front of it.
+    const floorAlone = await drive(1, 300, floorRun);
+    const monthAlone = await drive(1, 300, dailyRun(30));
     const floor = await drive(clients, total, floorRun);
     const week = await drive(clients, total, dailyRun(7));
     const month = await drive(clients, total, dailyRun(30));
@@ -119,6 +127,9 @@ async function main() {
       `floor p99 ${floor.p99} ms; 7 days p99 ${week.p99} ms; 30 days p99 ${month.p99} ms; 92 days p99 ${quarter.p99} ms`,
     );
     await serve.close();
+    const writePath = await measureWritePath(db, loaded.users[0] as string);
+    const rerankMs = await measureRerank(db, loaded.users[0] as string);
+    log(`write path ×${round(writePath.ratio, 2)}; daily_health re-rank ${round(rerankMs, 1)} ms per page`);
 
     // 2. A missing week at the real budget.
     const fetchDb = await services.createDatabase('readfetch');
@@ -182,7 +193,8 @@ async function main() {
         records: loaded.records,
         loadSeconds: round(loaded.loadSeconds, 0),
       },
-      complete: { clients, floor, week, month, quarter, notComplete },
+      complete: { clients, floor, week, month, quarter, notComplete, floorAlone, monthAlone },
+      writePath: { ...writePath, dailyHealthRerankMs: round(rerankMs, 1) },
       missingWeek: {
         budgetPerMinute: 100,
         readMs: readTimes.map((t) => round(t, 0)),
@@ -210,7 +222,10 @@ function report(r: {
     month: Latency;
     quarter: Latency;
     notComplete: number;
+    floorAlone: Latency;
+    monthAlone: Latency;
   };
+  writePath: WritePathTiming & { dailyHealthRerankMs: number };
   missingWeek: {
     budgetPerMinute: number;
     medianReadMs: number;
@@ -243,15 +258,30 @@ ${row('/daily 7 days', c.week)}
 ${row('/daily 30 days', c.month)}
 ${row('/daily 92 days', c.quarter)}
 
+One client alone (nothing queued in front of a request): floor p50 ${c.floorAlone.p50} ms, /daily 30 days
+p50 ${c.monthAlone.p50} ms, p99 ${c.monthAlone.p99} ms (${c.monthAlone.perSecond} req/s).
+
+Before sql/100 and the one-statement handler (the same bench at commit 170fe51, load ${BEFORE.load}):
+floor p99 ${BEFORE.floorP99} ms; /daily p99 7 days ${BEFORE.weekP99} ms (${round(BEFORE.weekP99 / BEFORE.floorP99, 1)} × floor),
+30 days ${BEFORE.monthP99} ms (${round(BEFORE.monthP99 / BEFORE.floorP99, 1)} ×), 92 days ${BEFORE.quarterP99} ms
+(${round(BEFORE.quarterP99 / BEFORE.floorP99, 1)} ×); p50 30 days ${BEFORE.monthP50} ms.
+
 Goal (issue): p99 < 50 ms for complete days at 100 users × 5 years.
 
-What bounds it: throughput, not waiting. With C clients the p50 is about C ÷ throughput, and the
-throughput is what one request costs Postgres: almost all of it is the \`daily_health\` query (planning
-and evaluating the cross-source view for one user's days: about 50 ms planning plus 50 ms execution
-per call measured alone on this loaded machine), against a few ms each for the coverage and the
-per-day record counts. The goal (p99 < 50 ms) is not met here; the way there is to stop evaluating
-the view per request — a per-day table of the headline measures written when a window closes (or a
-cache of final days validated by the day's record fingerprint) — which this change does not do.
+What a request costs now (docs/read-api.md, "Measured"): one statement — the user, their active
+connections, the coverage of the days, the records per provider and day, the stored \`daily_health\`
+rows (an index range, sql/100) and recent fetch failures — prepared once per connection, and no
+token query while the token is cached. With ${c.clients} clients on 2 shared cores the p99 is
+queueing behind the other clients' requests (and the machine's other work), so it is read against
+the floor of the same run.
+
+## Write path
+
+A page of 25 changed records of ${r.writePath.user} (own transaction, median of ${r.writePath.pages}):
+${round(r.writePath.withTriggerMs, 1)} ms with the records trigger, ${round(r.writePath.withoutTriggerMs, 1)} ms without:
+**${round(r.writePath.ratio, 2)} ×** (bench/REPORT.md section 4 measured 10.2 × before sql/100). Of that, ranking
+the page's days of \`daily_health\` again (wearhouse_refresh_daily_health over the page's days ± 2,
+alone): ${r.writePath.dailyHealthRerankMs} ms per page.
 
 ## A missing week at the real budget
 
@@ -266,6 +296,37 @@ same span for another user, awaited through its result.
 
 Read ÷ backfill: ${round(m.medianReadMs / Math.max(1, m.medianBackfillMs), 2)}. Provider requests per missing week: ${m.providerRequestsPerWeek}.
 `;
+}
+
+/** The same bench before this change (commit 170fe51, bench/READ-API.md there; see above). */
+const BEFORE = {
+  load: '13.2 / 14.9 / 13.5',
+  floorP99: 637.24,
+  weekP99: 1189.74,
+  monthP50: 758.78,
+  monthP99: 2204.74,
+  quarterP99: 2238.97,
+};
+
+/** Median ms to rank again, alone, the days a page of 25 of the user's newest records spans (± 2). */
+async function measureRerank(db: { sql: Sql }, userId: string, pages = 20) {
+  const ranges = await db.sql<{ lo: string; hi: string }[]>`
+    select (min(d) - 2)::text as lo, (max(d) + 2)::text as hi from (
+      select local_day as d, (row_number() over (order by start_at desc) - 1) / 25 as page
+      from records
+      where user_id = ${userId} and kind in ('cycle', 'sleep', 'workout') and deleted_at is null
+      order by start_at desc limit ${pages * 25}) p
+    group by page order by page`;
+  const times: number[] = [];
+  for (const { lo, hi } of ranges) {
+    const t = performance.now();
+    await db.sql.begin(async (tx) => {
+      await tx`select wearhouse_lock_daily_health(${userId})`;
+      await tx`select wearhouse_refresh_daily_health(${userId}, ${lo}::date, ${hi}::date)`;
+    });
+    times.push(performance.now() - t);
+  }
+  return percentile(times, 50);
 }
 
 await main();

@@ -8,4 +8,6 @@ export const serveConfigSchema = z.object({
   INGEST_MAX_BYTES: envInt(1024, 1024 * 1024 * 1024, 52_428_800),
   /** How the outside world reaches `serve`: the OAuth redirect URIs are built from it. */
   WEARHOUSE_PUBLIC_URL: envUrl(['http:', 'https:']).default('http://localhost:8787'),
+  /** Seconds a failed read-API fetch answers `failed` before a read asks the provider again. */
+  READ_FETCH_RETRY_AFTER_S: envInt(1, 86_400, 60),
 });

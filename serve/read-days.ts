@@ -1,27 +1,30 @@
 // The read API's days (docs/read-api.md): each local day's status from the coverage ledger —
 // complete (every active pull connection's kinds covered, and records), unavailable (covered, and
-// the providers had nothing), pending (not covered yet: a readFetch is asked for it) — its headline
-// measures, and waiting a bounded time for missing days by polling Postgres. Nothing here holds a
-// transaction or a budget slot while it waits; the fetch itself runs in Temporal.
-import { descriptorOf } from '../providers/catalog.ts';
+// the providers had nothing), pending (not covered yet: a readFetch is asked for it), failed (not
+// covered, and the provider's last readFetch failed a short while ago) — its headline measures, and
+// waiting a bounded time for missing days by polling Postgres. Nothing here holds a transaction or a
+// budget slot while it waits; the fetch itself runs in Temporal. A day already stored costs one
+// statement (store/read-days.ts dayFacts), two with per-source detail.
+import { descriptorOf, providerCatalog } from '../providers/catalog.ts';
 import type { Queryable } from '../store/db.ts';
 import {
-  coveredDays,
-  headlineMeasures,
+  type DayFacts,
+  dayFacts,
+  type FetchFailure,
   type Measures,
   type ProviderDay,
   type ProviderGate,
-  recordsPerDay,
   type SourceMeasures,
   sourceMeasures,
-  userConnections,
 } from '../store/read-days.ts';
 import type { ReadFetcher } from './read-fetcher.ts';
 
 const DAY_MS = 86_400_000;
 const POLL_MS = 200;
+/** Seconds after a failed readFetch before a read asks for the same provider again (by default). */
+export const DEFAULT_FETCH_RETRY_AFTER_S = 60;
 
-export type DayStatus = 'complete' | 'pending' | 'unavailable';
+export type DayStatus = 'complete' | 'pending' | 'failed' | 'unavailable';
 
 export interface ProviderDetail {
   provider: string;
@@ -35,6 +38,8 @@ export interface DayEntry extends Partial<Measures> {
   status: DayStatus;
   /** Covered by final spans only: it will not change any more (cacheable for long). */
   final: boolean;
+  /** Why a `failed` day is not complete: each failed provider's last fetch failure. */
+  reason?: string;
   providers?: ProviderDetail[];
 }
 
@@ -42,6 +47,8 @@ export interface DailyAnswer {
   days: DayEntry[];
   /** Providers still fetching some of the days. */
   pending: string[];
+  /** Providers whose fetch of some of the days failed; asked again after retryAfterS. */
+  failed: FetchFailure[];
 }
 
 export interface ReadDaysDeps {
@@ -49,6 +56,8 @@ export interface ReadDaysDeps {
   fetcher: ReadFetcher;
   /** RESCORE_LOOKBACK_DAYS when set, else each provider's own lookback. */
   rescoreLookbackDays?: number;
+  /** READ_FETCH_RETRY_AFTER_S: how long a failed fetch answers `failed` before a read retries it. */
+  fetchRetryAfterS?: number;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -74,17 +83,19 @@ export function daysOf(from: string, to: string): string[] {
 export async function readDaily(deps: ReadDaysDeps, query: DailyQuery): Promise<DailyAnswer | undefined> {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const holdS = deps.fetchRetryAfterS ?? DEFAULT_FETCH_RETRY_AFTER_S;
   const deadline = Date.now() + query.waitMs;
-  const { exists, connections } = await userConnections(deps.sql, query.userId);
-  if (!exists) return undefined;
-  const gates = activePullGates(connections, deps.rescoreLookbackDays, now());
+  const gates = pullGates(deps.rescoreLookbackDays, now());
   const range = { from: query.from, to: query.to };
+  const read = () => dayFacts(deps.sql, query.userId, range, gates, now(), holdS);
 
-  let coverage = await coveredDays(deps.sql, query.userId, range, gates, now());
-  const missing = missingByProvider(coverage);
-  if (missing.size > 0) {
+  let facts = await read();
+  if (!facts.exists) return undefined;
+  // A provider whose last fetch failed a short while ago is not asked again until its hold ends.
+  const missing = [...missingByProvider(facts)].filter(([provider]) => !failedNow(facts, provider));
+  if (missing.length > 0) {
     const asked = await Promise.all(
-      [...missing].map(([provider, days]) =>
+      missing.map(([provider, days]) =>
         deps.fetcher.request({
           userId: query.userId,
           provider,
@@ -96,29 +107,28 @@ export async function readDaily(deps: ReadDaysDeps, query: DailyQuery): Promise<
       ),
     );
     // Wait for the ledger, not for the workflow: several providers, and other requests' fetches.
-    // Nothing to wait for when Temporal could not be asked at all.
-    while (asked.some(Boolean) && missingByProvider(coverage).size > 0 && Date.now() < deadline) {
+    // Nothing to wait for when Temporal could not be asked at all; a fetch that fails ends the wait.
+    while (asked.some(Boolean) && missingByProvider(facts).size > 0 && Date.now() < deadline) {
+      if ([...missingByProvider(facts).keys()].every((p) => failedNow(facts, p))) break;
       await sleep(Math.min(POLL_MS, deadline - Date.now()));
-      coverage = await coveredDays(deps.sql, query.userId, range, gates, now());
+      facts = await read();
     }
   }
 
-  const [records, measures, sources] = await Promise.all([
-    recordsPerDay(deps.sql, query.userId, range),
-    headlineMeasures(deps.sql, query.userId, range),
-    query.detail ? sourceMeasures(deps.sql, query.userId, range) : Promise.resolve(undefined),
-  ]);
-  const pending = [...missingByProvider(coverage).keys()];
+  const sources = query.detail ? await sourceMeasures(deps.sql, query.userId, range) : undefined;
+  const stillMissing = [...missingByProvider(facts).keys()];
+  const failed = facts.failures.filter((f) => stillMissing.includes(f.provider));
   const days = daysOf(query.from, query.to).map((day) =>
     dayEntry(day, {
-      coverage: coverage.filter((c) => c.day === day),
-      records: records.filter((r) => r.day === day),
-      measures: measures.get(day),
+      coverage: facts.coverage.filter((c) => c.day === day),
+      records: facts.records.filter((r) => r.day === day),
+      measures: facts.measures.get(day),
       sources: sources?.get(day),
+      failures: failed,
       detail: query.detail,
     }),
   );
-  return { days, pending };
+  return { days, pending: stillMissing.filter((p) => !failedNow(facts, p)), failed };
 }
 
 function dayEntry(
@@ -128,6 +138,7 @@ function dayEntry(
     records: { provider: string; records: number }[];
     measures: Measures | undefined;
     sources: SourceMeasures[] | undefined;
+    failures: FetchFailure[];
     detail: boolean;
   },
 ): DayEntry {
@@ -140,7 +151,13 @@ function dayEntry(
     const records = facts.records.find((r) => r.provider === provider)?.records ?? 0;
     // A provider without a ledger (a push source, a connection not active) has what it has.
     const status: DayStatus =
-      covered && !covered.covered ? 'pending' : records > 0 ? 'complete' : 'unavailable';
+      covered && !covered.covered
+        ? facts.failures.some((f) => f.provider === provider)
+          ? 'failed'
+          : 'pending'
+        : records > 0
+          ? 'complete'
+          : 'unavailable';
     return {
       provider,
       status,
@@ -148,30 +165,38 @@ function dayEntry(
       sources: (facts.sources ?? []).filter((s) => s.provider === provider),
     };
   });
-  const status: DayStatus = details.some((d) => d.status === 'pending')
-    ? 'pending'
-    : details.some((d) => d.status === 'complete') || facts.measures
-      ? 'complete'
-      : 'unavailable';
-  const final = status !== 'pending' && facts.coverage.every((c) => c.final);
+  // A failed provider outranks a pending one: its days will not come without a later read.
+  const status: DayStatus = details.some((d) => d.status === 'failed')
+    ? 'failed'
+    : details.some((d) => d.status === 'pending')
+      ? 'pending'
+      : details.some((d) => d.status === 'complete') || facts.measures
+        ? 'complete'
+        : 'unavailable';
+  const unsettled = status === 'pending' || status === 'failed';
+  const final = !unsettled && facts.coverage.every((c) => c.final);
+  const reason =
+    status === 'failed'
+      ? facts.failures
+          .filter((f) => details.some((d) => d.provider === f.provider && d.status === 'failed'))
+          .map((f) => `${f.provider}: ${f.reason}`)
+          .join('; ')
+      : undefined;
   return {
     day,
     status,
     final,
+    ...(reason ? { reason } : {}),
     ...(facts.measures ?? {}),
     ...(facts.detail ? { providers: details } : {}),
   };
 }
 
-function activePullGates(
-  connections: { provider: string; status: string }[],
-  lookbackOverride: number | undefined,
-  now: Date,
-): ProviderGate[] {
-  return connections.flatMap(({ provider, status }) => {
+/** Every pull provider with its kinds and finality boundary; dayFacts keeps the user's active ones. */
+function pullGates(lookbackOverride: number | undefined, now: Date): ProviderGate[] {
+  return Object.keys(providerCatalog).flatMap((provider) => {
     const descriptor = descriptorOf(provider);
-    // Only an active pull connection can be fetched: another's days would stay pending for ever.
-    if (descriptor?.mode !== 'pull' || status !== 'active') return [];
+    if (descriptor?.mode !== 'pull') return [];
     const lookback = lookbackOverride ?? descriptor.rescoreLookbackDays;
     // As the backfill's planner draws it (activities/plan.ts): on a UTC day boundary.
     const finalBefore = new Date(Math.floor((now.getTime() - lookback * DAY_MS) / DAY_MS) * DAY_MS);
@@ -179,11 +204,15 @@ function activePullGates(
   });
 }
 
-function missingByProvider(coverage: ProviderDay[]): Map<string, string[]> {
+function missingByProvider(facts: DayFacts): Map<string, string[]> {
   const missing = new Map<string, string[]>();
-  for (const c of coverage)
+  for (const c of facts.coverage)
     if (!c.covered) missing.set(c.provider, [...(missing.get(c.provider) ?? []), c.day]);
   return missing;
+}
+
+function failedNow(facts: DayFacts, provider: string): boolean {
+  return facts.failures.some((f) => f.provider === provider);
 }
 
 function shiftDay(day: string, days: number): string {

@@ -1,6 +1,6 @@
-// The stored daily rows (sql/080_daily_summary_rollup.sql, sql/082_daily_health_rollup.sql; docs/views.md,
-// "Stored daily rows") against the same aggregates computed from the typed views (daily_summary_live,
-// daily_health_by_source_live), after every
+// The stored daily rows (sql/080_daily_summary_rollup.sql, sql/082_daily_health_rollup.sql,
+// sql/100_daily_health_stored.sql; docs/views.md, "Stored daily rows") against the same aggregates
+// computed per read (daily_summary_live, daily_health_by_source_live, daily_health_live), after every
 // kind of write the pipeline makes: inserts from three sources, updates, soft deletes (re-fetched
 // span and single record), a re-import, a record whose day moves, a child stored before its parent,
 // two writers at once and a truncate. Real Postgres, the project's own store functions.
@@ -27,6 +27,7 @@ async function drift(userId = USER) {
   for (const [stored, live] of [
     ['daily_summary_rollup', 'daily_summary_live'],
     ['daily_health_by_source_rollup', 'daily_health_by_source_live'],
+    ['daily_health_rollup', 'daily_health_live'],
   ] as const) {
     const columns = await db.sql<{ name: string; type: string }[]>`
       select column_name as name, data_type as type from information_schema.columns
@@ -48,6 +49,8 @@ const EXACT = {
   'daily_summary_live only': 0,
   'daily_health_by_source_rollup only': 0,
   'daily_health_by_source_live only': 0,
+  'daily_health_rollup only': 0,
+  'daily_health_live only': 0,
 };
 
 async function storedDay(provider: string, dayIso: string) {
@@ -358,7 +361,9 @@ describe('stored daily_summary rows', () => {
   it('are recomputed from scratch by wearhouse_rebuild_daily_summary()', async () => {
     await db.sql`delete from daily_summary_rollup where user_id = ${USER} and provider = 'whoop'`;
     await db.sql`update daily_health_by_source_rollup set sleep_min = -1 where user_id = ${USER}`;
+    await db.sql`update daily_health_rollup set steps = -1 where user_id = ${USER}`;
     expect((await drift())['daily_summary_live only']).toBeGreaterThan(0);
+    expect((await drift())['daily_health_rollup only']).toBeGreaterThan(0);
     await db.sql`select wearhouse_rebuild_daily_summary()`;
     expect(await drift()).toEqual(EXACT);
   });

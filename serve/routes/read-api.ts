@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform } from 'fastify-type-provider-zod';
 import type { ServeDeps } from '../app.ts';
 import { createReadFetcher } from '../read-fetcher.ts';
+import { createReadTokenCache } from '../read-token-cache.ts';
 import { requireReadToken } from './read-auth.ts';
 import { readDailyRoutes } from './read-daily.ts';
 import { readRecordsRoutes } from './read-records.ts';
@@ -68,13 +69,23 @@ export function readApiRoutes(deps: ServeDeps): FastifyPluginAsyncZod {
         ),
     });
 
+    const tokens = createReadTokenCache(deps.sql, {
+      onListenError: (error) =>
+        deps.logger.warn(
+          { err: String(error) },
+          'read API: cannot listen for token changes; not caching tokens',
+        ),
+    });
+    app.addHook('onClose', () => tokens.close());
+
     await app.register(async (authenticated) => {
-      authenticated.addHook('onRequest', requireReadToken(deps.sql));
+      authenticated.addHook('onRequest', requireReadToken(tokens));
       await authenticated.register(
         readDailyRoutes({
           sql: deps.sql,
           fetcher,
           rescoreLookbackDays: deps.config.RESCORE_LOOKBACK_DAYS,
+          fetchRetryAfterS: deps.config.READ_FETCH_RETRY_AFTER_S,
           now: deps.now,
         }),
       );

@@ -1,8 +1,9 @@
 // Read-token checks for the read API (docs/read-api.md): no or unknown token → 401; a one-user token
-// asking for another user, or for /v1/status → 403. Run before any handler touches data.
+// asking for another user, or for /v1/status → 403. Run before any handler touches data. Live tokens
+// come from serve's bounded cache (serve/read-token-cache.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Queryable } from '../../store/db.ts';
-import { type ReadScope, scopeForReadToken } from '../../store/read-tokens.ts';
+import type { ReadScope } from '../../store/read-tokens.ts';
+import type { ReadTokenCache } from '../read-token-cache.ts';
 import { bearerToken } from './ingest.ts';
 
 declare module 'fastify' {
@@ -12,10 +13,10 @@ declare module 'fastify' {
 }
 
 /** onRequest hook: sets request.readScope, or answers 401. */
-export function requireReadToken(sql: Queryable) {
+export function requireReadToken(tokens: ReadTokenCache) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = bearerToken(request.headers.authorization);
-    const scope = token ? await scopeForReadToken(sql, token) : undefined;
+    const scope = token ? await tokens.scopeFor(token) : undefined;
     if (!scope) {
       return reply
         .code(401)

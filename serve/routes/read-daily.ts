@@ -1,6 +1,6 @@
 // GET /v1/users/{user}/daily (docs/read-api.md): one entry per local day with its status; missing
 // days are asked of Temporal (serve/read-days.ts) and waited for up to `wait`; what is still pending
-// is answered with Retry-After. Days that are all settled get an ETag (If-None-Match → 304) and a
+// or failed is answered with Retry-After (pending: 5 s; failed: until a read asks again). Days that are all settled get an ETag (If-None-Match → 304) and a
 // Cache-Control: long when every day is final, short inside the rescore lookback.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -68,10 +68,14 @@ export function readDailyRoutes(deps: ReadDaysDeps): FastifyPluginAsyncZod {
           detail: detail === 'providers',
         });
         if (!answer) return reply.code(404).send({ error: 'not_found', message: `unknown user "${user}"` });
-        const body = { user, from, to, pending: answer.pending, days: answer.days };
-        if (answer.pending.length > 0) {
+        const body = { user, from, to, pending: answer.pending, failed: answer.failed, days: answer.days };
+        if (answer.pending.length > 0 || answer.failed.length > 0) {
+          const retryAfter = Math.min(
+            ...(answer.pending.length > 0 ? [PENDING_RETRY_AFTER_S] : []),
+            ...answer.failed.map((f) => f.retryAfterS),
+          );
           return reply
-            .header('retry-after', String(PENDING_RETRY_AFTER_S))
+            .header('retry-after', String(retryAfter))
             .header('cache-control', 'no-store')
             .send(body);
         }

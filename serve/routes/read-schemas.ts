@@ -45,7 +45,12 @@ const measureShape = Object.fromEntries(
   [K in (typeof HEADLINE_MEASURES)[number]]: z.ZodOptional<z.ZodNullable<z.ZodNumber>>;
 };
 
-const status = z.enum(['complete', 'pending', 'unavailable']);
+const status = z
+  .enum(['complete', 'pending', 'failed', 'unavailable'])
+  .describe(
+    'complete: covered and has data; unavailable: covered, nothing there; pending: a fetch is under way; ' +
+      'failed: the fetch failed (reason), asked again after Retry-After',
+  );
 
 const sourceMeasures = z.object({
   provider: z.string(),
@@ -60,11 +65,22 @@ export const dailyResponse = z.object({
   to: z.string(),
   /** Providers still fetching; absent days come back with Retry-After. */
   pending: z.array(z.string()),
+  /** Providers whose fetch of some of the days failed a short while ago. */
+  failed: z.array(
+    z.object({
+      provider: z.string(),
+      errorType: z.string().describe('The failure type, e.g. ProviderClientError'),
+      reason: z.string(),
+      failedAt: z.string(),
+      retryAfterS: z.number().int().describe('Seconds until a read asks the provider again'),
+    }),
+  ),
   days: z.array(
     z.object({
       day: z.string(),
       status,
       final: z.boolean(),
+      reason: z.string().optional().describe('Why a failed day is not complete, per failed provider'),
       ...measureShape,
       providers: z
         .array(

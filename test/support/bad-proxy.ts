@@ -16,6 +16,8 @@ export interface BadProxy {
   setTarget(apiUrl: string): void;
   /** Requests bearing this access token get `response`. */
   breakFor(accessToken: string, response: BrokenResponse): void;
+  /** Requests bearing this access token pass through again. */
+  mend(accessToken: string): void;
   /** Broken responses served. */
   served(): number;
   close(): Promise<void>;
@@ -69,6 +71,9 @@ export async function startBadProxy(): Promise<BadProxy> {
     },
     breakFor(accessToken, response) {
       broken.set(accessToken, response);
+    },
+    mend(accessToken) {
+      broken.delete(accessToken);
     },
     served: () => brokenServed,
     close: () =>
