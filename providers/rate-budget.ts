@@ -11,6 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pThrottle from 'p-throttle';
 import type postgres from 'postgres';
+import { type Acquisition, currentAcquisition } from './budget-lanes.ts';
+import { createBudgetQueue } from './budget-queue.ts';
 
 export interface RateLimitObservation {
   /** Requests left in the provider's current window. */
@@ -20,8 +22,12 @@ export interface RateLimitObservation {
 }
 
 export interface RateBudget {
-  /** Resolves when the caller may send one request; returns how long it waited (ms). */
-  acquire(): Promise<number>;
+  /**
+   * Resolves when the caller may send one request; returns how long it waited (ms). The shared budget
+   * serves lanes in order (providers/budget-lanes.ts): `acquisition` when given, otherwise the lane
+   * of the activity running now (currentAcquisition). The local budget is first come, first served.
+   */
+  acquire(acquisition?: Acquisition): Promise<number>;
   /** Feeds the provider's rate-limit headers back, so the budget slows down before a 429. */
   observe(headers: RateLimitObservation): void;
   /** Pauses every caller of this budget for at least `ms` (the provider answered 429). */
@@ -98,7 +104,9 @@ export interface SharedBudgetOptions {
  * (slot = greatest(tat, now), tat = slot + T), and the caller sleeps the returned difference on its own
  * clock, so clock skew between hosts does not matter and no lock is held while waiting. A claim only
  * succeeds within `horizonMs` of its slot; otherwise the caller sleeps until then and claims again, so
- * a penalty reaches nearly every pending request instead of only those not yet queued.
+ * a penalty reaches nearly every pending request instead of only those not yet queued. Who claims
+ * next is decided across processes by lane and, for backfills, per-user round-robin
+ * (providers/budget-queue.ts).
  */
 export function createSharedBudget(
   sql: postgres.Sql,
@@ -108,10 +116,6 @@ export function createSharedBudget(
 ): RateBudget {
   const intervalMs = intervalOf(requestsPerMinute);
   const horizonMs = options.horizonMs ?? Math.max(2 * intervalMs, 250);
-  // One claimant per process at a time, no faster than the budget: concurrent callers queue here
-  // rather than each polling the database.
-  const spaced = pThrottle({ limit: 1, interval: intervalMs, strict: true })(() => {});
-  const serial = serialQueue();
   let ready: Promise<void> | undefined;
   let pendingWrite: Promise<void> = Promise.resolve();
   // Penalties seen by this process apply here at once, before the database write lands.
@@ -138,29 +142,49 @@ export function createSharedBudget(
 
   // Counts one request against today's (UTC, database clock) allowance; when it is spent, waits for
   // the next day and counts again. One atomic upsert: the increment only happens below the limit.
-  const claimDay = async (): Promise<void> => {
+  // A backfill counts only below the limit minus what the budget plan reserves for the rest of the
+  // day's syncs and interactive fetches (budget_plan_providers.reserved_per_day, spread over the
+  // day, never less than an hour's worth: sql/086_budget_plan.sql), so backfills can never spend
+  // what the schedules and interactive fetches will need.
+  const claimDay = async (acquisition: Acquisition): Promise<void> => {
     if (requestsPerDay === undefined) return;
     if (!prunedDays) {
       prunedDays = true;
       await sql`delete from rate_budget_daily where provider = ${provider} and day < current_date - 7`;
     }
+    const backfill = acquisition.lane === 'backfill';
     for (;;) {
-      const [row] = await sql<{ granted: boolean; next_day_ms: number }[]>`
+      const [row] = await sql<{ granted: boolean; day_spent: boolean; next_day_ms: number }[]>`
         with d as (
           select clock_timestamp() as now, (clock_timestamp() at time zone 'UTC')::date as day
         ),
+        l as (
+          select d.*, ${requestsPerDay}::int - case when ${backfill}::boolean then coalesce((
+                   select ceil(p.reserved_per_day * greatest(1 / 24.0,
+                               extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now)
+                               / 86400.0))::int
+                     from budget_plan_providers p where p.provider = ${provider}), 0) else 0 end as day_limit
+            from d
+        ),
         counted as (
           insert into rate_budget_daily as b (provider, day, requests)
-          select ${provider}, d.day, 1 from d
+          select ${provider}, l.day, 1 from l where l.day_limit >= 1
           on conflict (provider, day) do update set requests = b.requests + 1
-            where b.requests < ${requestsPerDay}
+            where b.requests < (select day_limit from l)
           returning b.requests
         )
         select exists (select 1 from counted) as granted,
-               (extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now) * 1000)::float8
+               coalesce((select requests from rate_budget_daily
+                          where provider = ${provider} and day = l.day), 0) >= ${requestsPerDay}::int as day_spent,
+               (extract(epoch from ((l.day + 1)::timestamp at time zone 'UTC') - l.now) * 1000)::float8
                  as next_day_ms
-          from d`;
+          from l`;
       if (row?.granted) return;
+      if (backfill && !row?.day_spent) {
+        // Held back for the reserve, which shrinks as the day goes by: look again in a minute.
+        await sleep(Math.min(60_000, Math.max(1_000, row?.next_day_ms ?? 60_000)), undefined, { ref: false });
+        continue;
+      }
       const waitMs = Math.max(1_000, row?.next_day_ms ?? 60_000);
       pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
       options.logger?.warn(
@@ -172,34 +196,25 @@ export function createSharedBudget(
     }
   };
 
+  const queue = createBudgetQueue(sql, {
+    provider,
+    intervalMs,
+    horizonMs,
+    beforeClaim: async () => {
+      await sleepUntil(() => pausedUntil);
+      await pendingWrite;
+    },
+    ensureRow: () => {
+      ready = undefined;
+      return ensureRow();
+    },
+  });
+
   // Resolves with how long to wait for the claimed slot (ms).
-  const claim = async (): Promise<number> => {
+  const claim = async (acquisition: Acquisition): Promise<number> => {
     await ensureRow();
-    await claimDay();
-    for (;;) {
-      const [row] = await sql<{ wait_ms: number | null; ahead_ms: number | null }[]>`
-        with c as (select clock_timestamp() as now),
-        claimed as (
-          update rate_budget b
-             set tat = greatest(b.tat, c.now) + ${intervalMs}::float8 * interval '1 millisecond'
-            from c
-           where b.provider = ${provider}
-             and b.tat <= c.now + ${horizonMs}::float8 * interval '1 millisecond'
-          returning b.tat, c.now
-        )
-        select
-          (select (extract(epoch from (tat - now)) * 1000 - ${intervalMs}::float8)::float8 from claimed) as wait_ms,
-          (select (extract(epoch from (b.tat - c.now)) * 1000)::float8
-             from rate_budget b, c where b.provider = ${provider}) as ahead_ms`;
-      if (row?.wait_ms != null) return Math.max(0, row.wait_ms);
-      if (row?.ahead_ms == null) {
-        // The row vanished (table truncated): recreate it and claim again.
-        ready = undefined;
-        await ensureRow();
-        continue;
-      }
-      await sleep(Math.max(5, row.ahead_ms - horizonMs));
-    }
+    await claimDay(acquisition);
+    return queue.claim(acquisition);
   };
 
   const defer = (ms: number, local: boolean) => {
@@ -221,15 +236,11 @@ export function createSharedBudget(
   };
 
   return {
-    async acquire() {
+    async acquire(acquisition = currentAcquisition()) {
       const started = Date.now();
       for (;;) {
-        const waitMs = await serial(async () => {
-          await sleepUntil(() => pausedUntil);
-          await spaced();
-          await pendingWrite;
-          return claim();
-        });
+        await sleepUntil(() => pausedUntil);
+        const waitMs = await claim(acquisition);
         await sleep(waitMs);
         // A 429 seen by this process while we waited for our slot: give the slot up and queue again.
         if (pausedUntil <= Date.now()) break;
