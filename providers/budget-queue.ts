@@ -42,12 +42,14 @@ export function createBudgetQueue(sql: postgres.Sql, options: BudgetQueueOptions
   let renewedAt = 0;
   let lastClaimAt = 0;
 
+  // Only the waiters still pending here: a row whose acquisition was already rejected (its pump
+  // failed while Postgres was away, and so did its clean-up) must expire, not live on at the head.
   const renew = async () => {
     if (Date.now() - renewedAt < ALIVE_MS / 3) return;
     renewedAt = Date.now();
     await sql`update rate_budget_waiters
                  set alive_until = clock_timestamp() + ${ALIVE_MS}::float8 * interval '1 millisecond'
-               where owner = ${owner}`;
+               where owner = ${owner} and id = any(${[...pending.keys()]}::text[])`;
   };
 
   // One round trip: the live waiters of this provider with their users' last backfill grant, and how
@@ -107,6 +109,11 @@ export function createBudgetQueue(sql: postgres.Sql, options: BudgetQueueOptions
       }
       const head = pickNext(waiters);
       const ours = head ? pending.get(head.id) : undefined;
+      if (head && !ours && head.id.startsWith(`${owner}:`)) {
+        // Ours, but its acquisition is gone (rejected when a pump failed): drop it, do not wait on it.
+        await sql`delete from rate_budget_waiters where id = ${head.id}`;
+        continue;
+      }
       if (!head || !ours) {
         // Another process's waiter is ahead (or our rows expired: renew them next round).
         if (!head || !waiters.some((w) => pending.has(w.id))) renewedAt = 0;
