@@ -9,8 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type postgres from 'postgres';
 import { type Acquisition, type BudgetWaiter, LANE_KEYS, laneOfKey, pickNext } from './budget-lanes.ts';
 
-/** How long a waiter row outlives its last renewal; renewed every third of it. */
-const ALIVE_MS = 30_000;
+/**
+ * How long a waiter row outlives its last renewal; renewed every third of it. Short, because a
+ * killed worker's rows sit at the head of the queue until they expire, and every other process's
+ * requests of that provider wait behind them that long (one renewal every 2 s is a cheap write).
+ */
+const ALIVE_MS = 6_000;
 
 export interface BudgetQueueOptions {
   provider: string;
