@@ -104,9 +104,10 @@ export interface SharedBudgetOptions {
  * (slot = greatest(tat, now), tat = slot + T), and the caller sleeps the returned difference on its own
  * clock, so clock skew between hosts does not matter and no lock is held while waiting. A claim only
  * succeeds within `horizonMs` of its slot; otherwise the caller sleeps until then and claims again, so
- * a penalty reaches nearly every pending request instead of only those not yet queued. Who claims
- * next is decided across processes by lane and, for backfills, per-user round-robin
- * (providers/budget-queue.ts).
+ * a penalty reaches nearly every pending request instead of only those not yet queued. Which of this
+ * process's waiting acquisitions gets the next slot is decided in memory by lane and per-user
+ * round-robin; across processes a lower lane waiting elsewhere holds claims back
+ * (providers/budget-queue.ts). One statement per slot claims it and counts the day.
  */
 export function createSharedBudget(
   sql: postgres.Sql,
@@ -138,69 +139,17 @@ export function createSharedBudget(
   if (requestsPerDay !== undefined && !(Number.isInteger(requestsPerDay) && requestsPerDay > 0)) {
     throw new RangeError(`requestsPerDay must be a positive integer, got ${requestsPerDay}`);
   }
-  let prunedDays = false;
-
-  // Counts one request against today's (UTC, database clock) allowance; when it is spent, waits for
-  // the next day and counts again. One atomic upsert: the increment only happens below the limit.
-  // A backfill counts only below the limit minus what the budget plan reserves for the rest of the
-  // day's syncs and interactive fetches (budget_plan_providers.reserved_per_day, spread over the
-  // day, never less than an hour's worth: sql/086_budget_plan.sql), so backfills can never spend
-  // what the schedules and interactive fetches will need.
-  const claimDay = async (acquisition: Acquisition): Promise<void> => {
-    if (requestsPerDay === undefined) return;
-    if (!prunedDays) {
-      prunedDays = true;
-      await sql`delete from rate_budget_daily where provider = ${provider} and day < current_date - 7`;
-    }
-    const backfill = acquisition.lane === 'backfill';
-    for (;;) {
-      const [row] = await sql<{ granted: boolean; day_spent: boolean; next_day_ms: number }[]>`
-        with d as (
-          select clock_timestamp() as now, (clock_timestamp() at time zone 'UTC')::date as day
-        ),
-        l as (
-          select d.*, ${requestsPerDay}::int - case when ${backfill}::boolean then coalesce((
-                   select ceil(p.reserved_per_day * greatest(1 / 24.0,
-                               extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now)
-                               / 86400.0))::int
-                     from budget_plan_providers p where p.provider = ${provider}), 0) else 0 end as day_limit
-            from d
-        ),
-        counted as (
-          insert into rate_budget_daily as b (provider, day, requests)
-          select ${provider}, l.day, 1 from l where l.day_limit >= 1
-          on conflict (provider, day) do update set requests = b.requests + 1
-            where b.requests < (select day_limit from l)
-          returning b.requests
-        )
-        select exists (select 1 from counted) as granted,
-               coalesce((select requests from rate_budget_daily
-                          where provider = ${provider} and day = l.day), 0) >= ${requestsPerDay}::int as day_spent,
-               (extract(epoch from ((l.day + 1)::timestamp at time zone 'UTC') - l.now) * 1000)::float8
-                 as next_day_ms
-          from l`;
-      if (row?.granted) return;
-      if (backfill && !row?.day_spent) {
-        // Held back for the reserve, which shrinks as the day goes by: look again in a minute.
-        await sleep(Math.min(60_000, Math.max(1_000, row?.next_day_ms ?? 60_000)), undefined, { ref: false });
-        continue;
-      }
-      const waitMs = Math.max(1_000, row?.next_day_ms ?? 60_000);
-      pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
-      options.logger?.warn(
-        { provider, requestsPerDay, waitMs: Math.round(waitMs) },
-        'rate budget: the daily request budget is spent; waiting for the next UTC day',
-      );
-      // Unref'd: a process shutting down does not wait for tomorrow.
-      await sleep(waitMs, undefined, { ref: false });
-    }
-  };
+  // Once the day's allowance is spent, every caller waits for the next UTC day (not unref'd timers
+  // alone: a process shutting down does not wait for tomorrow, see sleepUntil below).
+  let dayPausedUntil = 0;
 
   const queue = createBudgetQueue(sql, {
     provider,
     intervalMs,
     horizonMs,
+    ...(requestsPerDay === undefined ? {} : { requestsPerDay }),
     beforeClaim: async () => {
+      await sleepUntil(() => dayPausedUntil, false);
       await sleepUntil(() => pausedUntil);
       await pendingWrite;
     },
@@ -208,12 +157,18 @@ export function createSharedBudget(
       ready = undefined;
       return ensureRow();
     },
+    onDaySpent: (waitMs) => {
+      dayPausedUntil = Math.max(dayPausedUntil, Date.now() + waitMs);
+      options.logger?.warn(
+        { provider, requestsPerDay, waitMs: Math.round(waitMs) },
+        'rate budget: the daily request budget is spent; waiting for the next UTC day',
+      );
+    },
   });
 
   // Resolves with how long to wait for the claimed slot (ms).
   const claim = async (acquisition: Acquisition): Promise<number> => {
     await ensureRow();
-    await claimDay(acquisition);
     return queue.claim(acquisition);
   };
 
@@ -264,9 +219,10 @@ function intervalOf(requestsPerMinute: number): number {
   return 60_000 / requestsPerMinute;
 }
 
-async function sleepUntil(deadline: () => number): Promise<void> {
+/** `ref: false` for waits as long as a day: they must not keep a process that is shutting down alive. */
+async function sleepUntil(deadline: () => number, ref = true): Promise<void> {
   for (let left = deadline() - Date.now(); left > 0; left = deadline() - Date.now()) {
-    await sleep(left);
+    await sleep(left, undefined, { ref });
   }
 }
 
