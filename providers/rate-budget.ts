@@ -82,6 +82,11 @@ export function createLocalBudget(requestsPerMinute: number): RateBudget {
   };
 }
 
+/** The shared budget also says how many acquisitions wait in this process (tests, status). */
+export interface SharedBudget extends RateBudget {
+  waiting(): number;
+}
+
 export interface SharedBudgetOptions {
   /**
    * How far ahead of its slot a caller may claim it. Bounds how many claimed slots still go out after
@@ -114,7 +119,7 @@ export function createSharedBudget(
   provider: string,
   requestsPerMinute: number,
   options: SharedBudgetOptions = {},
-): RateBudget {
+): SharedBudget {
   const intervalMs = intervalOf(requestsPerMinute);
   const horizonMs = options.horizonMs ?? Math.max(2 * intervalMs, 250);
   let ready: Promise<void> | undefined;
@@ -209,6 +214,7 @@ export function createSharedBudget(
     penalize(ms) {
       if (ms > 0) defer(ms, true);
     },
+    waiting: () => queue.waiting(),
   };
 }
 

@@ -43,10 +43,12 @@ describe('budget lanes across two workers', () => {
     );
   }
 
-  const waiting = async (provider: string) => {
-    const [row] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from rate_budget_waiters where provider = ${provider}`;
-    return row?.n ?? 0;
+  /** The best lane each live process advertises as waiting for `provider` (sql/087). */
+  const advertised = async (provider: string) => {
+    const rows = await db.sql<{ lane: number }[]>`
+      select lane from rate_budget_demand where provider = ${provider} and alive_until > clock_timestamp()
+       order by lane`;
+    return rows.map((r) => r.lane);
   };
 
   it('serves interactive before incremental before backfill, across processes', async () => {
@@ -55,18 +57,14 @@ describe('budget lanes across two workers', () => {
     const b = createSharedBudget(workerB, 'lanes', rpm);
     const grants: Grant[] = [];
     const backfills = start(a, grants, 'backfill', 'big', 40);
-    await vi.waitFor(async () => expect(await waiting('lanes')).toBeGreaterThan(30), { interval: 10 });
+    await vi.waitFor(async () => expect(await advertised('lanes')).toEqual([3]), { interval: 10 });
+    expect(a.waiting()).toBeGreaterThan(30);
     const grantedBefore = grants.length;
     const interactive = start(b, grants, 'interactive', 'reader', 3);
-    // The interactive ones are queued (or already served) before the incremental ones arrive.
-    await vi.waitFor(
-      async () => {
-        const [row] = await db.sql<{ n: number }[]>`
-          select count(*)::int as n from rate_budget_waiters where provider = 'lanes' and lane = 1`;
-        expect((row?.n ?? 0) + grants.filter((g) => g.lane === 'interactive').length).toBe(3);
-      },
-      { interval: 5 },
-    );
+    // The interactive ones are queued, and advertised to the other process, before the incremental
+    // ones arrive.
+    await vi.waitFor(async () => expect(await advertised('lanes')).toEqual([1, 3]), { interval: 5 });
+    expect(b.waiting() + grants.filter((g) => g.lane === 'interactive').length).toBe(3);
     const incremental = start(b, grants, 'incremental', 'syncer', 5);
     const incrementalA = start(a, grants, 'incremental', 'syncer-a', 3);
     await Promise.all([interactive, incremental, incrementalA]);
@@ -83,7 +81,10 @@ describe('budget lanes across two workers', () => {
     expect(lastInteractive).toBeLessThan(firstIncremental);
     expect(after.filter((g) => g.lane === 'incremental')).toHaveLength(8);
     expect(grants).toHaveLength(51);
-    expect(await waiting('lanes')).toBe(0);
+    expect(a.waiting() + b.waiting()).toBe(0);
+    // Nothing better than a backfill is left advertised to hold other processes back.
+    expect(await advertised('lanes')).not.toContain(1);
+    expect(await advertised('lanes')).not.toContain(2);
   });
 
   it('shares the backfill lane fairly: a big backfill does not starve two small ones', async () => {
@@ -92,7 +93,7 @@ describe('budget lanes across two workers', () => {
     const b = createSharedBudget(workerB, 'fair', rpm);
     const grants: Grant[] = [];
     const big = start(a, grants, 'backfill', 'big', 45);
-    await vi.waitFor(async () => expect(await waiting('fair')).toBeGreaterThan(35), { interval: 10 });
+    await vi.waitFor(() => expect(a.waiting()).toBeGreaterThan(35), { interval: 10 });
     const grantedBefore = grants.length;
     const small = Promise.all([
       start(b, grants, 'backfill', 'small-1', 5),
