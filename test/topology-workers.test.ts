@@ -60,17 +60,24 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
         to: iso(day(-31)),
       }),
     ]);
-    // Backfill windows are queued in the budget before the sync starts.
+    // Backfill windows are queued in the budget before the sync starts: at least four windows
+    // running (each waits for its slots, one every 2 s) and a worker advertising backfills waiting.
+    const backfillsWaiting = async () => {
+      const [row] = await s.db.sql<{ windows: number; advertised: number }[]>`
+        select (select count(*)::int from sync_runs where workflow_type = 'backfill' and status = 'running') as windows,
+               (select count(*)::int from rate_budget_demand
+                 where lane = 3 and alive_until > clock_timestamp()) as advertised`;
+      return row ?? { windows: 0, advertised: 0 };
+    };
     await waitUntil(
-      'backfill waiters queued',
+      'backfill windows waiting in the budget',
       async () => {
-        const [row] = await s.db.sql<{ n: number }[]>`
-        select count(*)::int as n from rate_budget_waiters where lane = 3`;
-        return (row?.n ?? 0) >= 4;
+        const { windows, advertised } = await backfillsWaiting();
+        return windows >= 4 && advertised >= 1;
       },
       120_000,
     ).catch(async (error: unknown) => {
-      console.log(await s.db.sql`select lane, user_id, count(*) from rate_budget_waiters group by 1, 2`);
+      console.log(await s.db.sql`select * from rate_budget_demand`);
       console.log(
         await s.db.sql`select workflow_type, status, count(*), sum(api_calls) from sync_runs group by 1, 2`,
       );
@@ -82,10 +89,8 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
       provider: 'whoop',
     });
     await sync.result();
-    const [backfillsRunning] = await s.db.sql<{ n: number }[]>`
-      select count(*)::int as n from rate_budget_waiters where lane = 3`;
-    // The sync finished while backfill requests were still waiting: it did not queue behind them.
-    expect(backfillsRunning?.n ?? 0).toBeGreaterThan(0);
+    // The sync finished while backfill windows were still waiting: it did not queue behind them.
+    expect((await backfillsWaiting()).windows).toBeGreaterThan(0);
     const syncWaits = await s.db.sql<{ throttle_wait_ms: number }[]>`
       select throttle_wait_ms from sync_runs
        where workflow_type = 'incrementalSync' and user_id = 'syncer' and status = 'completed'`;
