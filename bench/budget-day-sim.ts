@@ -1,8 +1,9 @@
 // A discrete-event simulation of one UTC day of one provider app budget (bench/BUDGET-DAY.md). It
 // drives the project's real planner (providers/budget-planner.ts) and real lane order
 // (providers/budget-lanes.ts, pickNext); the shared budget's SQL is modelled by the same arithmetic:
-// one slot every 60 s / rpm (the GCRA row), a day counter charged when an acquisition starts (as
-// claimDay does), and backfills admitted only below requests_per_day − reserved × (day left).
+// one slot every 60 s / rpm (the GCRA row), the day counted with the slot claimed for the queue's
+// head (one statement), and backfills admitted only below requests_per_day − reserved × (day left):
+// a backfill refused for the reserve gives its slot up and holds the backfill lane for a minute.
 // Simulated time: no timers, no Postgres, no HTTP; request latency and webhook delay are constants.
 import { type BudgetLane, type BudgetWaiter, pickNext } from '../providers/budget-lanes.ts';
 
@@ -91,7 +92,8 @@ export class SimBudget {
   private tat = 0;
   private waiting: (BudgetWaiter & { request: SimRequest })[] = [];
   private readonly lastBackfillGrant = new Map<string, number>();
-  private pumpScheduled = false;
+  private pumpAt = Number.POSITIVE_INFINITY;
+  private backfillHeldUntil = 0;
   private sequence = 0;
   private readonly grantTimes: number[] = [];
   readonly stats: BudgetStats = {
@@ -110,25 +112,15 @@ export class SimBudget {
     this.intervalMs = 60_000 / options.requestsPerMinute;
   }
 
-  /** claimDay, then the queue: a held-back backfill looks again a minute later; a spent day waits. */
+  /**
+   * Into the queue; a spent day refuses at once (the request would wait for tomorrow). The day is
+   * counted when a slot is claimed for the head (providers/budget-queue.ts, one statement).
+   */
   acquire(request: SimRequest): void {
-    const now = this.events.now;
-    const leftShare = (86_400_000 - (now % 86_400_000)) / 86_400_000;
-    const limit =
-      this.options.requestsPerDay -
-      (request.lane === 'backfill'
-        ? Math.ceil(this.options.reservedPerDay * Math.max(1 / 24, leftShare))
-        : 0);
-    if (this.stats.countedToday >= limit) {
-      if (request.lane === 'backfill' && this.stats.countedToday < this.options.requestsPerDay) {
-        this.events.at(now + 60_000, () => this.acquire(request));
-      }
-      // The day is spent: the request waits for tomorrow, past the simulated day.
+    if (this.stats.countedToday >= this.options.requestsPerDay) {
       this.stats.refusedForDay[request.lane]++;
       return;
     }
-    this.stats.countedToday++;
-    if (this.stats.countedToday === this.options.requestsPerDay) this.stats.daySpentAt = now;
     this.waiting.push({
       id: String(this.sequence++),
       lane: this.options.lanes ? request.lane : 'incremental',
@@ -140,11 +132,22 @@ export class SimBudget {
     this.schedulePump();
   }
 
+  /** While the day's reserve holds backfills back, only the other lanes are served. */
+  private eligible() {
+    const held = this.events.now < this.backfillHeldUntil;
+    return held ? this.waiting.filter((w) => w.request.lane !== 'backfill') : this.waiting;
+  }
+
+  // One pending pump event, at the earliest time the head can be served; an arrival that can be
+  // served sooner (held backfills wait for their minute, a sync does not) schedules an earlier one.
   private schedulePump(): void {
-    if (this.pumpScheduled || this.waiting.length === 0) return;
-    this.pumpScheduled = true;
-    this.events.at(Math.max(this.tat, this.events.now), () => {
-      this.pumpScheduled = false;
+    if (this.waiting.length === 0) return;
+    const at = Math.max(this.tat, this.eligible().length > 0 ? this.events.now : this.backfillHeldUntil);
+    if (at >= this.pumpAt) return;
+    this.pumpAt = at;
+    this.events.at(at, () => {
+      if (this.pumpAt !== at) return; // superseded by an earlier pump
+      this.pumpAt = Number.POSITIVE_INFINITY;
       this.grantNext();
       this.schedulePump();
     });
@@ -153,11 +156,30 @@ export class SimBudget {
   private grantNext(): void {
     const now = this.events.now;
     for (const w of this.waiting) w.userLastGrantedAt = this.lastBackfillGrant.get(w.userId ?? '') ?? null;
-    const head = pickNext(this.waiting);
+    const head = pickNext(this.eligible());
     if (!head) return;
-    this.waiting.splice(this.waiting.indexOf(head), 1);
-    this.tat = Math.max(this.tat, now) + this.intervalMs;
     const { request } = head;
+    // The slot is claimed (the GCRA row moves on) in the same statement that counts the day.
+    this.tat = Math.max(this.tat, now) + this.intervalMs;
+    const leftShare = (86_400_000 - (now % 86_400_000)) / 86_400_000;
+    const limit =
+      this.options.requestsPerDay -
+      (request.lane === 'backfill'
+        ? Math.ceil(this.options.reservedPerDay * Math.max(1 / 24, leftShare))
+        : 0);
+    if (this.stats.countedToday >= limit) {
+      if (request.lane === 'backfill' && this.stats.countedToday < this.options.requestsPerDay) {
+        // Held back for the reserve: this slot is given up, the backfills look again in a minute.
+        this.backfillHeldUntil = now + 60_000;
+        return;
+      }
+      // The day is spent: everything waiting waits for tomorrow, past the simulated day.
+      for (const w of this.waiting.splice(0)) this.stats.refusedForDay[w.request.lane]++;
+      return;
+    }
+    this.stats.countedToday++;
+    if (this.stats.countedToday === this.options.requestsPerDay) this.stats.daySpentAt = now;
+    this.waiting.splice(this.waiting.indexOf(head), 1);
     if (request.lane === 'backfill') {
       this.lastBackfillGrant.set(request.userId, now);
       this.markWaitingBehindBackfill();
