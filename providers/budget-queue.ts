@@ -231,8 +231,10 @@ export function createBudgetQueue(sql: postgres.Sql, options: BudgetQueueOptions
       .catch(async (error: unknown) => {
         // Postgres is away (or refused the statement): fail every waiter here; callers retry.
         for (const waiter of waiters.splice(0)) waiter.reject(error);
+        const hadRow = advertised !== null;
         advertised = null;
-        await sql`delete from rate_budget_demand where owner = ${owner}`.catch(() => {});
+        // Best effort (Postgres may still be away): the row expires by itself otherwise.
+        if (hadRow) await sql`delete from rate_budget_demand where owner = ${owner}`.catch(() => {});
       })
       .finally(() => {
         pumping = false;
