@@ -21,6 +21,7 @@ import { metricsAddress, untilSignal } from './lifecycle.ts';
 import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
 import { serveCommands } from './serve-commands.ts';
 import { printStatus } from './status.ts';
+import { printBudgetStatus } from './status-budget.ts';
 import { temporalPathLine } from './temporal.ts';
 
 export interface CommandInput {
@@ -165,10 +166,12 @@ const status: Command = async ({ config, values }) => {
   const endpoints = await resolveEndpoints(config);
   const sql = connect(endpoints.databaseUrl, { max: 1 });
   try {
-    await printStatus(sql, {
-      userId: typeof values.user === 'string' ? values.user : undefined,
-      json: Boolean(values.json),
-    });
+    if (values.budget) await printBudgetStatus(sql, { json: Boolean(values.json) });
+    else
+      await printStatus(sql, {
+        userId: typeof values.user === 'string' ? values.user : undefined,
+        json: Boolean(values.json),
+      });
   } finally {
     await sql.end();
   }

@@ -20,7 +20,8 @@ Usage: wearhouse <command> [options]
                                API key: --external-user-id X (the user's id at the provider)
   backfill --user U --provider P --from D --to D [--kinds a,b] [--follow]
   sync --user U --provider P
-  status [--user U] [--json]
+  status [--user U] [--json]    connections, freshness, coverage; then the budget plan and today's forecast
+  status --budget [--json]     the budget plan and forecast only
   import apple-health --user U FILE [--follow]   import an Apple Health export (export.zip or its XML)
   sandbox <provider> [--port N] [--rpm N] [--users a,b]
   rotate-key                   re-encrypt stored tokens with the current TOKEN_ENCRYPTION_KEY
@@ -40,6 +41,7 @@ export const options = {
   kinds: { type: 'string' },
   follow: { type: 'boolean' },
   json: { type: 'boolean' },
+  budget: { type: 'boolean' },
   'access-token': { type: 'string' },
   'refresh-token': { type: 'string' },
   'expires-in': { type: 'string' },

@@ -3,14 +3,17 @@ import { type Client, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temp
 import { descriptorOf } from '../providers/catalog.ts';
 import { InvalidInputError } from '../providers/errors.ts';
 import type { ConnectionGrant } from '../providers/types.ts';
+import { readConnectionPlan } from '../store/budget-plan.ts';
 import { saveConnection, saveTokens } from '../store/connections.ts';
 import type { TokenCipher } from '../store/crypto.ts';
 import type { Sql } from '../store/db.ts';
+import { recomputeBudgetPlan } from '../worker/budget-plan.ts';
 import type { Config } from '../worker/config.ts';
 import { ensureSyncSchedule } from '../worker/schedules.ts';
 import type { AddRangeInput } from '../workflows/backfill.ts';
 import type { BackfillInput } from '../workflows/inputs.ts';
 import { parseBackfillInput, parseConnectionInput, parseSyncInput } from '../workflows/inputs.ts';
+import { priorityFor } from '../workflows/priorities.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from '../workflows/search-attributes.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,6 +44,7 @@ export function startBackfill(
     args: [input],
     signal: 'addRange',
     signalArgs: [added],
+    priority: priorityFor('backfill', range.userId),
     staticSummary: `Backfill ${range.provider} ${range.kinds.join(', ')} of ${range.userId}, ${range.start.toISOString().slice(0, 10)} to ${range.end.toISOString().slice(0, 10)}`,
     typedSearchAttributes: [
       { key: WEARHOUSE_USER, value: range.userId },
@@ -67,6 +71,7 @@ export function startSync(client: Client, config: Config, input: { userId: strin
     workflowId: `sync:${provider}:${userId}:manual-${Date.now()}`,
     args: [{ userId, provider }],
     staticSummary: `Manual incremental ${provider} sync of ${userId}`,
+    priority: priorityFor('incremental', userId),
     typedSearchAttributes: [
       { key: WEARHOUSE_USER, value: userId },
       { key: WEARHOUSE_PROVIDER, value: provider },
@@ -120,11 +125,16 @@ export async function connectUser(
   }
   await storeGrant(deps, provider, userId, grant);
   if (descriptor.mode !== 'pull') return { schedule: undefined, backfill: undefined };
+  // The new connection joins the budget plan: its own interval and offset, and the others' intervals
+  // stretch when the day budget needs it (docs/architecture.md, "The budget plan").
+  await recomputeBudgetPlan(deps);
+  const planned = await readConnectionPlan(deps.sql, provider, userId);
   const schedule = await ensureSyncSchedule(deps.client, {
     provider,
     userId,
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    intervalMinutes: deps.config.SYNC_INTERVAL_MINUTES,
+    intervalMinutes: planned?.intervalMinutes ?? deps.config.SYNC_INTERVAL_MINUTES,
+    offsetMinutes: planned?.offsetMinutes ?? 0,
   });
   let backfill: Awaited<ReturnType<typeof startBackfill>> | undefined;
   if (options.initialBackfillDays > 0) {

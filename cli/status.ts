@@ -3,6 +3,7 @@
 import { providerCatalog } from '../providers/catalog.ts';
 import type { Sql } from '../store/db.ts';
 import { CliError } from './explain.ts';
+import { budgetLines, loadBudgetStatus } from './status-budget.ts';
 import { coverageLines, type KindCoverage, loadCoverage } from './status-coverage.ts';
 
 /** One kind of one connection, from the pipeline_freshness view. */
@@ -144,6 +145,9 @@ export async function printStatus(sql: Sql, options: { userId?: string; json: bo
   }
   const coverage = coverageLines(rows.flatMap((r) => r.coverage));
   if (coverage.length > 0) process.stdout.write(`\ncoverage\n${coverage.map((l) => `  ${l}`).join('\n')}\n`);
+  if (options.userId !== undefined) return;
+  const budget = budgetLines(await loadBudgetStatus(sql));
+  if (budget.length > 0) process.stdout.write(`\nbudget plan\n${budget.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 function reconnectHint(row: StatusRow): string {

@@ -11,6 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pThrottle from 'p-throttle';
 import type postgres from 'postgres';
+import { type Acquisition, currentAcquisition } from './budget-lanes.ts';
+import { createBudgetQueue } from './budget-queue.ts';
 
 export interface RateLimitObservation {
   /** Requests left in the provider's current window. */
@@ -20,8 +22,12 @@ export interface RateLimitObservation {
 }
 
 export interface RateBudget {
-  /** Resolves when the caller may send one request; returns how long it waited (ms). */
-  acquire(): Promise<number>;
+  /**
+   * Resolves when the caller may send one request; returns how long it waited (ms). The shared budget
+   * serves lanes in order (providers/budget-lanes.ts): `acquisition` when given, otherwise the lane
+   * of the activity running now (currentAcquisition). The local budget is first come, first served.
+   */
+  acquire(acquisition?: Acquisition): Promise<number>;
   /** Feeds the provider's rate-limit headers back, so the budget slows down before a 429. */
   observe(headers: RateLimitObservation): void;
   /** Pauses every caller of this budget for at least `ms` (the provider answered 429). */
@@ -76,6 +82,11 @@ export function createLocalBudget(requestsPerMinute: number): RateBudget {
   };
 }
 
+/** The shared budget also says how many acquisitions wait in this process (tests, status). */
+export interface SharedBudget extends RateBudget {
+  waiting(): number;
+}
+
 export interface SharedBudgetOptions {
   /**
    * How far ahead of its slot a caller may claim it. Bounds how many claimed slots still go out after
@@ -98,20 +109,19 @@ export interface SharedBudgetOptions {
  * (slot = greatest(tat, now), tat = slot + T), and the caller sleeps the returned difference on its own
  * clock, so clock skew between hosts does not matter and no lock is held while waiting. A claim only
  * succeeds within `horizonMs` of its slot; otherwise the caller sleeps until then and claims again, so
- * a penalty reaches nearly every pending request instead of only those not yet queued.
+ * a penalty reaches nearly every pending request instead of only those not yet queued. Which of this
+ * process's waiting acquisitions gets the next slot is decided in memory by lane and per-user
+ * round-robin; across processes a lower lane waiting elsewhere holds claims back
+ * (providers/budget-queue.ts). One statement per slot claims it and counts the day.
  */
 export function createSharedBudget(
   sql: postgres.Sql,
   provider: string,
   requestsPerMinute: number,
   options: SharedBudgetOptions = {},
-): RateBudget {
+): SharedBudget {
   const intervalMs = intervalOf(requestsPerMinute);
   const horizonMs = options.horizonMs ?? Math.max(2 * intervalMs, 250);
-  // One claimant per process at a time, no faster than the budget: concurrent callers queue here
-  // rather than each polling the database.
-  const spaced = pThrottle({ limit: 1, interval: intervalMs, strict: true })(() => {});
-  const serial = serialQueue();
   let ready: Promise<void> | undefined;
   let pendingWrite: Promise<void> = Promise.resolve();
   // Penalties seen by this process apply here at once, before the database write lands.
@@ -134,72 +144,37 @@ export function createSharedBudget(
   if (requestsPerDay !== undefined && !(Number.isInteger(requestsPerDay) && requestsPerDay > 0)) {
     throw new RangeError(`requestsPerDay must be a positive integer, got ${requestsPerDay}`);
   }
-  let prunedDays = false;
+  // Once the day's allowance is spent, every caller waits for the next UTC day (not unref'd timers
+  // alone: a process shutting down does not wait for tomorrow, see sleepUntil below).
+  let dayPausedUntil = 0;
 
-  // Counts one request against today's (UTC, database clock) allowance; when it is spent, waits for
-  // the next day and counts again. One atomic upsert: the increment only happens below the limit.
-  const claimDay = async (): Promise<void> => {
-    if (requestsPerDay === undefined) return;
-    if (!prunedDays) {
-      prunedDays = true;
-      await sql`delete from rate_budget_daily where provider = ${provider} and day < current_date - 7`;
-    }
-    for (;;) {
-      const [row] = await sql<{ granted: boolean; next_day_ms: number }[]>`
-        with d as (
-          select clock_timestamp() as now, (clock_timestamp() at time zone 'UTC')::date as day
-        ),
-        counted as (
-          insert into rate_budget_daily as b (provider, day, requests)
-          select ${provider}, d.day, 1 from d
-          on conflict (provider, day) do update set requests = b.requests + 1
-            where b.requests < ${requestsPerDay}
-          returning b.requests
-        )
-        select exists (select 1 from counted) as granted,
-               (extract(epoch from ((d.day + 1)::timestamp at time zone 'UTC') - d.now) * 1000)::float8
-                 as next_day_ms
-          from d`;
-      if (row?.granted) return;
-      const waitMs = Math.max(1_000, row?.next_day_ms ?? 60_000);
-      pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
+  const queue = createBudgetQueue(sql, {
+    provider,
+    intervalMs,
+    horizonMs,
+    ...(requestsPerDay === undefined ? {} : { requestsPerDay }),
+    beforeClaim: async () => {
+      await sleepUntil(() => dayPausedUntil, false);
+      await sleepUntil(() => pausedUntil);
+      await pendingWrite;
+    },
+    ensureRow: () => {
+      ready = undefined;
+      return ensureRow();
+    },
+    onDaySpent: (waitMs) => {
+      dayPausedUntil = Math.max(dayPausedUntil, Date.now() + waitMs);
       options.logger?.warn(
         { provider, requestsPerDay, waitMs: Math.round(waitMs) },
         'rate budget: the daily request budget is spent; waiting for the next UTC day',
       );
-      // Unref'd: a process shutting down does not wait for tomorrow.
-      await sleep(waitMs, undefined, { ref: false });
-    }
-  };
+    },
+  });
 
   // Resolves with how long to wait for the claimed slot (ms).
-  const claim = async (): Promise<number> => {
+  const claim = async (acquisition: Acquisition): Promise<number> => {
     await ensureRow();
-    await claimDay();
-    for (;;) {
-      const [row] = await sql<{ wait_ms: number | null; ahead_ms: number | null }[]>`
-        with c as (select clock_timestamp() as now),
-        claimed as (
-          update rate_budget b
-             set tat = greatest(b.tat, c.now) + ${intervalMs}::float8 * interval '1 millisecond'
-            from c
-           where b.provider = ${provider}
-             and b.tat <= c.now + ${horizonMs}::float8 * interval '1 millisecond'
-          returning b.tat, c.now
-        )
-        select
-          (select (extract(epoch from (tat - now)) * 1000 - ${intervalMs}::float8)::float8 from claimed) as wait_ms,
-          (select (extract(epoch from (b.tat - c.now)) * 1000)::float8
-             from rate_budget b, c where b.provider = ${provider}) as ahead_ms`;
-      if (row?.wait_ms != null) return Math.max(0, row.wait_ms);
-      if (row?.ahead_ms == null) {
-        // The row vanished (table truncated): recreate it and claim again.
-        ready = undefined;
-        await ensureRow();
-        continue;
-      }
-      await sleep(Math.max(5, row.ahead_ms - horizonMs));
-    }
+    return queue.claim(acquisition);
   };
 
   const defer = (ms: number, local: boolean) => {
@@ -221,15 +196,11 @@ export function createSharedBudget(
   };
 
   return {
-    async acquire() {
+    async acquire(acquisition = currentAcquisition()) {
       const started = Date.now();
       for (;;) {
-        const waitMs = await serial(async () => {
-          await sleepUntil(() => pausedUntil);
-          await spaced();
-          await pendingWrite;
-          return claim();
-        });
+        await sleepUntil(() => pausedUntil);
+        const waitMs = await claim(acquisition);
         await sleep(waitMs);
         // A 429 seen by this process while we waited for our slot: give the slot up and queue again.
         if (pausedUntil <= Date.now()) break;
@@ -243,6 +214,7 @@ export function createSharedBudget(
     penalize(ms) {
       if (ms > 0) defer(ms, true);
     },
+    waiting: () => queue.waiting(),
   };
 }
 
@@ -253,9 +225,10 @@ function intervalOf(requestsPerMinute: number): number {
   return 60_000 / requestsPerMinute;
 }
 
-async function sleepUntil(deadline: () => number): Promise<void> {
+/** `ref: false` for waits as long as a day: they must not keep a process that is shutting down alive. */
+async function sleepUntil(deadline: () => number, ref = true): Promise<void> {
   for (let left = deadline() - Date.now(); left > 0; left = deadline() - Date.now()) {
-    await sleep(left);
+    await sleep(left, undefined, { ref });
   }
 }
 

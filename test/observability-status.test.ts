@@ -115,6 +115,28 @@ describe('wearhouse status', () => {
     expect(JSON.parse(await status('--json', '--user', 'nobody'))).toEqual([]);
   });
 
+  it("--budget reports the plan and today's forecast, as the dashboard's budget_forecast view does", async () => {
+    const [budget] = JSON.parse(await status('--budget', '--json')).filter(
+      (b: { plan: { provider: string } }) => b.plan.provider === 'whoop',
+    );
+    expect(budget.plan).toMatchObject({ connections: 1, intervalMinutes: 15, fits: true });
+    const [view] = await stack.db.sql<{ used_today: number; will_last: boolean; interval_minutes: number }[]>`
+      select used_today, will_last, interval_minutes from budget_forecast where provider = 'whoop'`;
+    const [counted] = await stack.db.sql<{ requests: number }[]>`
+      select requests from rate_budget_daily
+       where provider = 'whoop' and day = (clock_timestamp() at time zone 'UTC')::date`;
+    // The backfill's requests were counted today, and status, view and counter agree.
+    expect(counted?.requests ?? 0).toBeGreaterThan(0);
+    expect(budget.forecast.usedToday).toBe(counted?.requests);
+    expect(view).toEqual({ used_today: counted?.requests, will_last: true, interval_minutes: 15 });
+    expect(budget.forecast.willLast).toBe(true);
+    const table = await status();
+    expect(table).toContain('\nbudget plan\n');
+    expect(table).toMatch(
+      /\n {2}whoop: 1 connection\(s\) every 15m, \d+ sync \+ \d+ interactive requests\/day planned of 10000\/day, 6000\/min · today \d+\/10000 used, \d+ still planned → lasts; backfills may use \d+ more\n/,
+    );
+  });
+
   it('--user of someone without connections says so and names the users that have them', async () => {
     const failed = await status('--user', 'nobody').then(
       () => {

@@ -1,7 +1,9 @@
 // The request budget: even spacing in process, and one budget across processes through Postgres.
 // The shared test runs two budgets on two separate connection pools (two workers) against one
 // database, at 1200/min so a few seconds show the spacing; the 60 s property is checked at that scale.
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { inLane } from '../providers/budget-lanes.ts';
 import {
   createLocalBudget,
   createSharedBudget,
@@ -148,6 +150,45 @@ describe('shared budget (Postgres)', () => {
     expect(maxInWindow(all, 500)).toBeLessThanOrEqual(11);
     // Not just capped but used: the pair runs close to the full rate.
     expect(elapsed).toBeLessThan(79 * 50 * 1.5);
+  });
+
+  it('claims each slot, day count included, in one statement: no round trips per waiter', async () => {
+    // The project's pool settings, plus postgres.js's debug hook counting every statement sent.
+    const statements: string[] = [];
+    const counted = postgres(db.url, {
+      max: 4,
+      onnotice: () => {},
+      debug: (_connection, query) => {
+        statements.push(query);
+      },
+    });
+    try {
+      const budget = createSharedBudget(counted, 'round-trips', 6000, { requestsPerDay: 100_000 });
+      const acquisitions = 60;
+      // Twelve concurrent callers in two lanes and six users, as a worker's activities ask.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, caller) =>
+          inLane(
+            { lane: caller % 4 === 3 ? 'incremental' : 'backfill', userId: `u${caller % 6}` },
+            async () => {
+              for (let i = 0; i < acquisitions / 12; i++) await budget.acquire();
+            },
+          ),
+        ),
+      );
+      const claims = statements.filter((q) => q.includes('update rate_budget b')).length;
+      // One claim per slot; a claim finds its slot beyond the horizon only when the pump runs early.
+      expect(claims).toBeGreaterThanOrEqual(acquisitions);
+      expect(claims).toBeLessThan(acquisitions * 1.2);
+      // Besides the claims: creating the row, pruning old days, and a lane advertisement when the
+      // best waiting lane changes (or every 2 s). The per-waiter queue took 4–5 statements a slot.
+      expect(statements.length - claims).toBeLessThanOrEqual(2 + acquisitions / 4);
+      const [day] = await db.sql<{ requests: number }[]>`
+        select requests from rate_budget_daily where provider = 'round-trips'`;
+      expect(day?.requests).toBe(acquisitions);
+    } finally {
+      await counted.end();
+    }
   });
 
   it('the daily budget from configuration is counted across workers and holds requests once spent', async () => {

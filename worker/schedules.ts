@@ -5,6 +5,7 @@ import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
+import { priorityFor } from '../workflows/priorities.ts';
 import { WEARHOUSE_PROVIDER, WEARHOUSE_USER } from '../workflows/search-attributes.ts';
 import type { Logger } from './logger.ts';
 
@@ -12,7 +13,14 @@ export const scheduleId = (provider: string, userId: string) => `sync:${provider
 
 export async function ensureSyncSchedule(
   client: Client,
-  options: { provider: string; userId: string; taskQueue: string; intervalMinutes: number },
+  options: {
+    provider: string;
+    userId: string;
+    taskQueue: string;
+    intervalMinutes: number;
+    /** Where in the interval the schedule fires (the budget plan spreads connections); default 0. */
+    offsetMinutes?: number;
+  },
 ): Promise<'created' | 'updated'> {
   const id = scheduleId(options.provider, options.userId);
   const action = {
@@ -22,12 +30,14 @@ export async function ensureSyncSchedule(
     taskQueue: options.taskQueue,
     args: [{ userId: options.userId, provider: options.provider }],
     staticSummary: `Incremental ${options.provider} sync of ${options.userId}`,
+    priority: priorityFor('incremental', options.userId),
     typedSearchAttributes: [
       { key: WEARHOUSE_USER, value: options.userId },
       { key: WEARHOUSE_PROVIDER, value: options.provider },
     ],
   };
-  const spec = { intervals: [{ every: `${options.intervalMinutes}m` }] };
+  const offset = (options.offsetMinutes ?? 0) % options.intervalMinutes;
+  const spec = { intervals: [{ every: `${options.intervalMinutes}m`, offset: `${offset}m` }] };
   const policies = {
     overlap: ScheduleOverlapPolicy.SKIP,
     // After an outage, run one catch-up sync if the outage was shorter than this; never a storm.
@@ -67,6 +77,29 @@ export async function pauseSchedule(
   try {
     await client.schedule.getHandle(scheduleId(provider, userId)).pause(reason);
     logger.warn({ provider, userId }, 'sync schedule paused: reauth required');
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  }
+}
+
+/**
+ * Sets the schedule's interval and offset (from the budget plan, worker/budget-plan.ts), leaving
+ * everything else, paused state included, as it is. A connection without a schedule is skipped.
+ */
+export async function updateScheduleInterval(
+  client: Client,
+  plan: { provider: string; userId: string; intervalMinutes: number; offsetMinutes: number },
+): Promise<void> {
+  const offset = plan.offsetMinutes % plan.intervalMinutes;
+  try {
+    await client.schedule.getHandle(scheduleId(plan.provider, plan.userId)).update((previous) => ({
+      ...previous,
+      spec: { intervals: [{ every: `${plan.intervalMinutes}m`, offset: `${offset}m` }] },
+      state: {
+        ...previous.state,
+        note: `Syncs ${plan.provider} data of ${plan.userId} every ${plan.intervalMinutes} min (incrementalSync; budget plan).`,
+      },
+    }));
   } catch (error) {
     if (!(error instanceof ScheduleNotFoundError)) throw error;
   }

@@ -10,7 +10,9 @@ import { createTokenCipher } from '../store/crypto.ts';
 import { connect, type Sql } from '../store/db.ts';
 import { upsertProviders } from '../store/providers.ts';
 import { createRequestLog } from '../store/request-log.ts';
+import { activityBudgetLane } from './activity-budget-lane.ts';
 import { activityLogFields } from './activity-log-fields.ts';
+import { keepBudgetPlanCurrent } from './budget-plan.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { startMemoryLog } from './memory-log.ts';
@@ -126,7 +128,7 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: { codePath: prebuilt ?? (temporary as TemporaryBundle).path },
     activities,
-    interceptors: { activity: [activityLogFields] },
+    interceptors: { activity: [activityLogFields, activityBudgetLane] },
     maxConcurrentActivityTaskExecutions: concurrency,
     // Temporal sizes this cache from the heap limit (thousands of runs); each cached run holds its
     // workflow state in the workflow thread. Evicted runs replay from history when they next wake.
@@ -143,8 +145,12 @@ export async function startWorker(setup: WorkerSetup): Promise<RunningWorker> {
     },
     'worker started',
   );
+  // The sync intervals follow the number of connections and the day budget (docs/architecture.md,
+  // "The budget plan"): recomputed now and hourly, by every worker alike.
+  const planner = keepBudgetPlanCurrent({ sql, client, config, logger });
   const done = worker.run().finally(async () => {
     stopMemoryLog();
+    planner.stop();
     await requestLog.close();
     await connection.close();
     await clientConnection.close();

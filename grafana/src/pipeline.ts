@@ -22,6 +22,7 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
+import { budgetPlanPanel } from './pipeline-budget.ts';
 
 /** Minutes without a successful sync before a kind is late (orange) and stale (red, as the alert). */
 const LATE_MIN = 90;
@@ -300,6 +301,7 @@ export function pipelineDashboard(): Dashboard {
         )
         .span(3),
     )
+    .withPanel(budgetPlanPanel())
     .withPanel(
       timeseries(
         '429s and 5xx',

@@ -24,6 +24,9 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
+/** The dev server's matching config that makes priority keys and fairness keys count. */
+export const PRIORITY_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const log = options.log ?? (() => {});
   const cli = await findOrInstallTemporalCli(log);
@@ -39,6 +42,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--log-level',
     'warn',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    // Task priority and fairness keys (workflows/priorities.ts) only take effect with the new matcher.
+    ...PRIORITY_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];
   if (options.dataDir) {
     await mkdir(options.dataDir, { recursive: true });
