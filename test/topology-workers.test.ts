@@ -39,7 +39,7 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
     );
 
     for (let i = 0; i < WORKERS; i++) workers.push(spawnWorkerProcess(s.temporal, s.db.url));
-    // Each bundles the workflows at start: on a busy machine that takes a while.
+    // Each loads the prebuilt bundle, but starts slowly on a busy machine all the same.
     await waitUntil(
       'every worker started',
       async () => workers.every((w) => w.output.join('').includes('worker started')),

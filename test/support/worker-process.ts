@@ -36,6 +36,9 @@ export function spawnWorkerProcess(
     WHOOP_REQUESTS_PER_MINUTE: String(c.WHOOP_REQUESTS_PER_MINUTE),
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
+    // The bundle global-setup built once: bundling at start costs each process 10-50 s on a busy
+    // 2-core machine, which the kill tests pay per restart (the demo test covers bundling at start).
+    WORKER_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     ...options.env,
   };
   const child = spawn(process.execPath, ['bin/wearhouse.mjs', 'worker'], {
