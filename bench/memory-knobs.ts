@@ -39,6 +39,14 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
       WORKER_MAX_CACHED_WORKFLOWS: '20',
     },
   },
+  semi2old96: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=2',
+    env: { NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96', MALLOC_ARENA_MAX: '2' },
+  },
+  old96: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=96, MALLOC_ARENA_MAX=2',
+    env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=96', MALLOC_ARENA_MAX: '2' },
+  },
   conc8: { label: 'WORKER_ACTIVITY_CONCURRENCY=8', env: { WORKER_ACTIVITY_CONCURRENCY: '8' } },
   cache1000: { label: 'WORKER_MAX_CACHED_WORKFLOWS=1000', env: { WORKER_MAX_CACHED_WORKFLOWS: '1000' } },
 };

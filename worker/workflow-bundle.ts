@@ -30,14 +30,17 @@ const quietLogger = {
  * RSS −13 MB, main heap −12 MB: bench/MEMORY.md). The SDK reads the text only for
  * `showStackTraceSources`, which the worker leaves off.
  */
-const SOURCE_MAP = 'inline-nosources-source-map';
+export const SOURCE_MAP = 'inline-nosources-source-map';
 
-/** Bundles the workflow code into `outPath` (in this process). */
-export async function writeWorkflowBundle(outPath: string): Promise<void> {
+/**
+ * Bundles the workflow code into `outPath` (in this process). `sourceMap` is webpack's `devtool`;
+ * the SDK requires an inline one (bench/memory-probe.ts compares the SDK's own, with the sources).
+ */
+export async function writeWorkflowBundle(outPath: string, sourceMap: string = SOURCE_MAP): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     logger: quietLogger,
-    webpackConfigHook: (config) => ({ ...config, devtool: SOURCE_MAP }),
+    webpackConfigHook: (config) => ({ ...config, devtool: sourceMap }),
   });
   await writeFile(outPath, code);
 }
