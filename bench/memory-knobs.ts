@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isoDay, startServices } from './harness.ts';
-import { backfillWithSampling } from './memory.ts';
+import { backfillWithSampling, COMPOSE_WORKER_MEMORY_ENV } from './memory.ts';
 
 const YEAR = 365;
 export const VARIANTS: Record<string, { label: string; env: Record<string, string> }> = {
@@ -18,6 +18,8 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
     env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128' },
   },
   arena: { label: 'MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' } },
+  compose: { label: "docker compose's worker settings (bench/memory.ts)", env: COMPOSE_WORKER_MEMORY_ENV },
+  /** Compose's settings before bench/MEMORY.md's second pass. */
   heaparena: {
     label: 'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=128, MALLOC_ARENA_MAX=2',
     env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128', MALLOC_ARENA_MAX: '2' },
@@ -38,6 +40,23 @@ export const VARIANTS: Record<string, { label: string; env: Record<string, strin
       MALLOC_ARENA_MAX: '1',
       WORKER_MAX_CACHED_WORKFLOWS: '20',
     },
+  },
+  semi2old96: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=2',
+    env: { NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96', MALLOC_ARENA_MAX: '2' },
+  },
+  semi2old96mmap: {
+    label:
+      'NODE_OPTIONS=--max-semi-space-size=2 --max-old-space-size=96, MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=131072',
+    env: {
+      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96',
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    },
+  },
+  old96: {
+    label: 'NODE_OPTIONS=--max-semi-space-size=4 --max-old-space-size=96, MALLOC_ARENA_MAX=2',
+    env: { NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=96', MALLOC_ARENA_MAX: '2' },
   },
   conc8: { label: 'WORKER_ACTIVITY_CONCURRENCY=8', env: { WORKER_ACTIVITY_CONCURRENCY: '8' } },
   cache1000: { label: 'WORKER_MAX_CACHED_WORKFLOWS=1000', env: { WORKER_MAX_CACHED_WORKFLOWS: '1000' } },

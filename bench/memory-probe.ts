@@ -1,4 +1,4 @@
-// `node --import tsx bench/memory-probe.ts [--out bench/out/memory-probe.json]`: where an idle
+// `node --import tsx bench/memory-probe.ts [--rounds N] [--out bench/out/memory-probe.json]`: where an idle
 // `wearhouse worker` process's resident memory goes, one knob at a time. Each variant is a fresh
 // worker process (bench/worker-process.ts) with WORKER_MEMORY_LOG_SECONDS=1; after it is ready and
 // has idled for 6 s, the probe reads VmRSS/VmHWM and /proc/<pid>/smaps_rollup (anonymous vs
@@ -11,7 +11,10 @@ import { startServices } from './harness.ts';
 import { readMemory, spawnWorker } from './worker-process.ts';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string', default: 'bench/out/memory-probe.json' } },
+  options: {
+    out: { type: 'string', default: 'bench/out/memory-probe.json' },
+    rounds: { type: 'string', default: '1' },
+  },
 });
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
@@ -25,6 +28,13 @@ async function smapsRollup(pid: number): Promise<Record<string, number>> {
 const services = await startServices(log);
 const bundle = join(services.dir, 'prebuilt-bundle.js');
 await writeWorkflowBundle(bundle);
+// The SDK's own devtool: the inline source map carries every source file's text.
+const withSources = join(services.dir, 'prebuilt-bundle-with-sources.js');
+await writeWorkflowBundle(withSources, 'inline-source-map');
+const composeEnv = {
+  NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128',
+  MALLOC_ARENA_MAX: '2',
+};
 const variants: { name: string; env: Record<string, string> }[] = [
   { name: 'bundled at start in a child process (default)', env: {} },
   { name: 'prebuilt bundle (WORKER_WORKFLOW_BUNDLE)', env: { WORKER_WORKFLOW_BUNDLE: bundle } },
@@ -32,11 +42,16 @@ const variants: { name: string; env: Record<string, string> }[] = [
     name: 'prebuilt bundle, --max-semi-space-size=4',
     env: { WORKER_WORKFLOW_BUNDLE: bundle, NODE_OPTIONS: '--max-semi-space-size=4' },
   },
+  { name: 'prebuilt bundle, compose settings', env: { WORKER_WORKFLOW_BUNDLE: bundle, ...composeEnv } },
+  {
+    name: 'prebuilt bundle with the sources in its source map, compose settings',
+    env: { WORKER_WORKFLOW_BUNDLE: withSources, ...composeEnv },
+  },
 ];
 const results: Record<string, unknown>[] = [];
 try {
   const db = await services.createDatabase('probe');
-  for (const variant of variants) {
+  for (const variant of Array.from({ length: Number(values.rounds) }, () => variants).flat()) {
     const worker = spawnWorker({
       databaseUrl: db.url,
       temporalAddress: services.temporalAddress,

@@ -36,8 +36,9 @@ const mb = (kb: number) => round(kb / 1024, 1);
 
 /** The worker's memory settings as docker-compose.yml runs it (docs/operating.md, _Worker memory_). */
 export const COMPOSE_WORKER_MEMORY_ENV = {
-  NODE_OPTIONS: '--max-semi-space-size=4 --max-old-space-size=128',
+  NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96',
   MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
 };
 
 export async function measureMemory(
@@ -65,7 +66,8 @@ export async function measureMemory(
     method:
       `\`node bin/wearhouse.mjs worker\` as a child process (worker defaults: up to 20 activities at once; ` +
       `docker compose's memory settings: NODE_OPTIONS="${COMPOSE_WORKER_MEMORY_ENV.NODE_OPTIONS}", ` +
-      `MALLOC_ARENA_MAX=${COMPOSE_WORKER_MEMORY_ENV.MALLOC_ARENA_MAX}; bench/MEMORY.md compares them), ` +
+      `MALLOC_ARENA_MAX=${COMPOSE_WORKER_MEMORY_ENV.MALLOC_ARENA_MAX}, ` +
+      `MALLOC_MMAP_THRESHOLD_=${COMPOSE_WORKER_MEMORY_ENV.MALLOC_MMAP_THRESHOLD_}; bench/MEMORY.md compares them), ` +
       `WHOOP_REQUESTS_PER_MINUTE=${options.requestsPerMinute}; ${users.length} users × ${range.from}..${range.to} ` +
       `backfilled at once (4 windows each in parallel), and, in a fresh worker process, one user over the same ` +
       `range. VmRSS sampled every 100 ms from /proc/<pid>/status (idle: the median over 2 s, 3 s after start-up); ` +

@@ -1,28 +1,11 @@
 // The `wearhouse` commands. Each gets the validated config and the parsed command line.
 
-import { moduleOf, providerModules } from '../providers/modules.ts';
-import { reencryptAll } from '../store/connections.ts';
-import { connect } from '../store/db.ts';
-import { migrate, setGrafanaPassword } from '../store/migrate.ts';
+// Only what every command needs is imported here; each command imports the rest when it runs, so a
+// long-lived process loads only its own code: `wearhouse worker` never loads serve's HTTP stack
+// (fastify, swagger), embedded Postgres or the demo's sandboxes (bench/MEMORY.md, docs/operating.md
+// _Worker memory_).
 import type { Config } from '../worker/config.ts';
-import { createLogger } from '../worker/logger.ts';
-import { startStack } from '../worker/stack/index.ts';
-import { startWorker } from '../worker/worker.ts';
-import { writeWorkflowBundle } from '../worker/workflow-bundle.ts';
-import { InvalidInputError, parseBackfillInput, parseSyncInput } from '../workflows/inputs.ts';
-import { apiToken } from './api-token.ts';
-import { connectCommand } from './connect.ts';
-import { cipherFor, openClients, removeStackFile, resolveEndpoints, writeStackFile } from './context.ts';
-import { runDemo } from './demo.ts';
-import { assertConnectionReady, explainWorkflowFailure } from './explain.ts';
-import { followBackfill } from './follow.ts';
-import { importCommand } from './import.ts';
-import { metricsAddress, untilSignal } from './lifecycle.ts';
-import { backfillWorkflowId, isRunning, startBackfill, startSync } from './operations.ts';
-import { serveCommands } from './serve-commands.ts';
-import { printStatus } from './status.ts';
-import { printBudgetStatus } from './status-budget.ts';
-import { temporalPathLine } from './temporal.ts';
+import { InvalidInputError } from '../workflows/inputs.ts';
 
 export interface CommandInput {
   config: Config;
@@ -41,6 +24,12 @@ function required(values: CommandInput['values'], name: string): string {
 }
 
 const dev: Command = async ({ config }) => {
+  const { createLogger } = await import('../worker/logger.ts');
+  const { startStack } = await import('../worker/stack/index.ts');
+  const { startWorker } = await import('../worker/worker.ts');
+  const { removeStackFile, writeStackFile } = await import('./context.ts');
+  const { metricsAddress, untilSignal } = await import('./lifecycle.ts');
+  const { temporalPathLine } = await import('./temporal.ts');
   const logger = createLogger({ level: config.LOG_LEVEL });
   const stack = await startStack(config, { log: say });
   await writeStackFile(config, stack);
@@ -65,8 +54,12 @@ Ctrl-C stops everything.`);
 };
 
 const worker: Command = async ({ config }) => {
+  const { createLogger } = await import('../worker/logger.ts');
+  const { startWorker } = await import('../worker/worker.ts');
+  const { metricsAddress, untilSignal } = await import('./lifecycle.ts');
   const logger = createLogger({ level: config.LOG_LEVEL });
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS || !config.TOKEN_ENCRYPTION_KEY) {
+    const { resolveEndpoints } = await import('./context.ts');
     const endpoints = await resolveEndpoints(config);
     const running = await startWorker({
       config,
@@ -77,6 +70,8 @@ const worker: Command = async ({ config }) => {
     await untilSignal(() => running.shutdown());
     return;
   }
+  const { connect } = await import('../store/db.ts');
+  const { migrate } = await import('../store/migrate.ts');
   const sql = connect(config.DATABASE_URL, { max: 1 });
   await migrate(sql).finally(() => sql.end());
   const running = await startWorker({
@@ -92,12 +87,16 @@ const worker: Command = async ({ config }) => {
 
 // Builds the workflow bundle a worker loads with WORKER_WORKFLOW_BUNDLE (docs/operating.md, _Worker memory_).
 const bundleWorkflows: Command = async ({ values }) => {
+  const { writeWorkflowBundle } = await import('../worker/workflow-bundle.ts');
   const out = required(values, 'out');
   await writeWorkflowBundle(out);
   say(`workflow bundle written to ${out}`);
 };
 
 const migrateCommand: Command = async ({ config }) => {
+  const { connect } = await import('../store/db.ts');
+  const { migrate, setGrafanaPassword } = await import('../store/migrate.ts');
+  const { resolveEndpoints } = await import('./context.ts');
   const { databaseUrl } = config.DATABASE_URL
     ? { databaseUrl: config.DATABASE_URL }
     : await resolveEndpoints(config);
@@ -114,6 +113,11 @@ const migrateCommand: Command = async ({ config }) => {
 };
 
 const backfill: Command = async ({ config, values }) => {
+  const { parseBackfillInput } = await import('../workflows/inputs.ts');
+  const { openClients, resolveEndpoints } = await import('./context.ts');
+  const { assertConnectionReady, explainWorkflowFailure } = await import('./explain.ts');
+  const { followBackfill } = await import('./follow.ts');
+  const { backfillWorkflowId, isRunning, startBackfill } = await import('./operations.ts');
   const input = {
     userId: required(values, 'user'),
     provider: required(values, 'provider'),
@@ -146,6 +150,10 @@ const backfill: Command = async ({ config, values }) => {
 };
 
 const sync: Command = async ({ config, values }) => {
+  const { parseSyncInput } = await import('../workflows/inputs.ts');
+  const { openClients, resolveEndpoints } = await import('./context.ts');
+  const { assertConnectionReady, explainWorkflowFailure } = await import('./explain.ts');
+  const { startSync } = await import('./operations.ts');
   const input = parseSyncInput({ userId: required(values, 'user'), provider: required(values, 'provider') });
   const endpoints = await resolveEndpoints(config);
   const clients = await openClients(config, endpoints);
@@ -163,6 +171,10 @@ const sync: Command = async ({ config, values }) => {
 };
 
 const status: Command = async ({ config, values }) => {
+  const { connect } = await import('../store/db.ts');
+  const { resolveEndpoints } = await import('./context.ts');
+  const { printStatus } = await import('./status.ts');
+  const { printBudgetStatus } = await import('./status-budget.ts');
   const endpoints = await resolveEndpoints(config);
   const sql = connect(endpoints.databaseUrl, { max: 1 });
   try {
@@ -179,6 +191,7 @@ const status: Command = async ({ config, values }) => {
 
 /** `wearhouse sandbox <provider>`: the provider's own sandbox, if it has one. */
 const sandbox: Command = async ({ args, values }) => {
+  const { moduleOf, providerModules } = await import('../providers/modules.ts');
   const module = args[0] ? moduleOf(args[0]) : undefined;
   if (!module?.sandbox) {
     const offered = providerModules.filter((m) => m.sandbox).map((m) => m.descriptor.name);
@@ -191,6 +204,9 @@ const sandbox: Command = async ({ args, values }) => {
 };
 
 const rotateKey: Command = async ({ config }) => {
+  const { reencryptAll } = await import('../store/connections.ts');
+  const { connect } = await import('../store/db.ts');
+  const { cipherFor, resolveEndpoints } = await import('./context.ts');
   const endpoints = await resolveEndpoints(config);
   const cipher = cipherFor(config, endpoints);
   const sql = connect(endpoints.databaseUrl, { max: 1 });
@@ -202,21 +218,29 @@ const rotateKey: Command = async ({ config }) => {
   }
 };
 
+/** serve's commands (cli/serve-commands.ts), loaded with serve's HTTP stack only when one runs. */
+const serveCommand =
+  (name: 'serve' | 'ingest-token' | 'ingest'): Command =>
+  async (input) =>
+    (await import('./serve-commands.ts')).serveCommands[name](input);
+
 export const commands: Record<string, Command> = {
-  demo: ({ config }) => runDemo(config),
+  demo: async ({ config }) => (await import('./demo.ts')).runDemo(config),
   dev,
   worker,
   migrate: migrateCommand,
   'bundle-workflows': bundleWorkflows,
-  connect: connectCommand,
+  connect: async (input) => (await import('./connect.ts')).connectCommand(input),
   backfill,
   sync,
   status,
   sandbox,
   'rotate-key': rotateKey,
-  import: importCommand,
-  ...serveCommands,
-  'api-token': apiToken,
+  import: async (input) => (await import('./import.ts')).importCommand(input),
+  serve: serveCommand('serve'),
+  'ingest-token': serveCommand('ingest-token'),
+  ingest: serveCommand('ingest'),
+  'api-token': async (input) => (await import('./api-token.ts')).apiToken(input),
 };
 
 export function redactUrl(url: string): string {

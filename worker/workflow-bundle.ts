@@ -23,9 +23,25 @@ const quietLogger = {
   error: console.error,
 };
 
-/** Bundles the workflow code into `outPath` (in this process). */
-export async function writeWorkflowBundle(outPath: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+/**
+ * The bundle's inline source map without the sources' text (webpack's `nosources`): positions still
+ * map to files and lines in stack traces, but the worker no longer holds ~1.5 MB of source text
+ * base64-encoded, parsed and re-encoded in the main thread and again in the workflow thread (idle
+ * RSS −13 MB, main heap −12 MB: bench/MEMORY.md). The SDK reads the text only for
+ * `showStackTraceSources`, which the worker leaves off.
+ */
+export const SOURCE_MAP = 'inline-nosources-source-map';
+
+/**
+ * Bundles the workflow code into `outPath` (in this process). `sourceMap` is webpack's `devtool`;
+ * the SDK requires an inline one (bench/memory-probe.ts compares the SDK's own, with the sources).
+ */
+export async function writeWorkflowBundle(outPath: string, sourceMap: string = SOURCE_MAP): Promise<void> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: quietLogger,
+    webpackConfigHook: (config) => ({ ...config, devtool: sourceMap }),
+  });
   await writeFile(outPath, code);
 }
 
