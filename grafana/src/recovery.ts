@@ -15,6 +15,7 @@ import {
   NEUTRAL,
   newDashboard,
   PROVIDERS,
+  perUserOrMean,
   RECOVERY_BANDS,
   reduce,
   series,
@@ -31,7 +32,7 @@ const BANDS = `
     count(*) filter (where band = 'red') as "red (0-33)",
     count(*) filter (where band = 'yellow') as "yellow (34-66)",
     count(*) filter (where band = 'green') as "green (67-100)"
-  from recoveries
+  from recoveries_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and band is not null
   group by 1
   order by 1`;
@@ -49,7 +50,8 @@ function rolling(column: string, label: string, windows: number[]): string {
     .join(',\n        ');
   const outer = windows.map((days) => `"${days}-day mean"`).join(', ');
   const widest = Math.max(...windows) - 1;
-  return `
+  return perUserOrMean(
+    `
     with d as (
       select day, user_id, ${column} as value,
         ${means}
@@ -58,8 +60,10 @@ function rolling(column: string, label: string, windows: number[]): string {
     )
     select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", ${outer}
     from d
-    where $__timeFilter(day)
-    order by 1, 2`;
+    where $__timeFilter(day)`,
+    'user_id',
+    [`"${label}"`, ...windows.map((days) => `"${days}-day mean"`)],
+  );
 }
 
 function timeseries(title: string, description: string, unit: string) {
