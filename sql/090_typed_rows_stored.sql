@@ -54,7 +54,8 @@ begin
         select %s from %I
          where user_id = p_user and provider = p_provider and day between p_from and p_to;
       end;
-      $body$$f$,
+      $body$
+    $f$,
       'wearhouse_store_' || v, v || '_stored', v || '_stored', cols, cols, v);
   end loop;
 end;

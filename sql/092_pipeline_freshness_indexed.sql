@@ -33,9 +33,8 @@ create trigger sync_run_kinds_insert after insert on sync_runs
 
 create index sync_runs_completed on sync_runs (provider, user_id, kind, finished_at) where status = 'completed';
 create index sync_runs_failed on sync_runs (provider, user_id, kind, started_at) where status = 'failed';
-create index sync_runs_running on sync_runs (provider, user_id, kind) where status = 'running';
--- The newest record change per (user, kind): a backward scan instead of every record of the kind.
-create index records_user_kind_changed on records (user_id, kind, last_changed_at) where deleted_at is null;
+create index sync_runs_running_key on sync_runs (provider, user_id, kind) where status = 'running';
+-- The newest record change and start: records_freshness and records_live_user_kind_start (sql/005).
 
 create or replace view pipeline_freshness as
   with keys as (
