@@ -38,7 +38,10 @@ create index sync_runs_running_key on sync_runs (provider, user_id, kind) where 
 
 create or replace view pipeline_freshness as
   with keys as (
-    select provider, user_id, kind from sync_run_kinds
+    -- A key whose runs were all deleted is no longer one (as when keys were read from sync_runs).
+    select provider, user_id, kind from sync_run_kinds rk
+     where exists (select from sync_runs s
+                    where s.provider = rk.provider and s.user_id = rk.user_id and s.kind = rk.kind)
     union
     select provider, user_id, kind from sync_watermarks
     union
