@@ -9,6 +9,7 @@ import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
   connectedProviderVariable,
+  dailySummarySeries,
   finish,
   GOOD_PCT,
   legend,
@@ -87,15 +88,8 @@ const NAPS = `
   order by start_at desc
   limit 500`;
 
-const MEAN_ASLEEP = perUserOrMean(
-  `
-  select $__timeGroupAlias(day, '1d'), user_id as metric, sum(asleep_h) as value
-  from sleeps_stored
-  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and asleep_h is not null
-  group by 1, 2`,
-  'metric',
-  ['value'],
-);
+// A night's hours asleep are daily_summary's sleep_h (naps excluded, a split night added up).
+const MEAN_ASLEEP = dailySummarySeries('sleep_h');
 
 const DEBT = perUserOrMean(
   `
