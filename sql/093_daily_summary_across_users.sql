@@ -100,10 +100,16 @@ $$;
 create trigger daily_summary_rollup_across_truncate after truncate on daily_summary_rollup
   for each statement execute function wearhouse_daily_across_users_truncated();
 
-do $$
+-- From scratch: once here, and after a bulk load that wrote daily_summary_rollup with its triggers off.
+create function wearhouse_rebuild_daily_across_users() returns void
+  language plpgsql as $$
 begin
+  lock table daily_summary_across_users in exclusive mode;
+  delete from daily_summary_across_users;
   execute wearhouse_across_users_sql('select 1 as sign, r.* from daily_summary_rollup r');
 end;
 $$;
+
+select wearhouse_rebuild_daily_across_users();
 
 grant select on daily_summary_across_users to wearhouse_grafana;
