@@ -232,35 +232,33 @@ export function dedent(text: string): string {
 /** One daily_summary measure per user and day (the mean across users for many), as a time series. */
 export function dailySummarySeries(column: string): string {
   return `
-  select time, metric, value from (
-    select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
-    from daily_summary
-    where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null and ${ONE_USER}
-    union all
-    select time, '${MEAN_OF_USERS}', value from (${acrossUserDailyMean(column, '$__timeFilter(day)')}) m
-  ) x
+  select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
+  from daily_summary
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null and ${ONE_USER}
+  union all${acrossUserDailyMean(column, '$__timeFilter(day)', `'${MEAN_OF_USERS}' as metric`)}
   order by 1, 2`;
 }
 
 /**
- * The across-user mean of a daily_summary measure per day, for more than one selected user, with
- * columns `time`, `day` and `value`; no rows for one user. Every user selected ("All"): from
- * daily_summary_across_users (sums per day, docs/views.md); some of them: from their daily_summary
- * rows. Both are the mean over the selected users that have a value that day.
+ * The across-user mean of a daily_summary measure per day, for more than one selected user: two
+ * `union all` arms selecting `time`, `second` (grouped by day) and `value`; no rows for one user.
+ * Every user selected ("All"): from daily_summary_across_users (sums per day, docs/views.md); some
+ * of them: from their daily_summary rows. Both are the mean over the selected users that have a
+ * value that day.
  */
-export function acrossUserDailyMean(column: string, dayFilter: string): string {
+export function acrossUserDailyMean(column: string, dayFilter: string, second: string): string {
   return `
-    select $__timeGroupAlias(day, '1d'), day, avg(${column}) as value
-    from daily_summary
-    where ${USERS} and ${PROVIDERS} and ${dayFilter} and ${column} is not null
-      and not (${ONE_USER}) and not (${ALL_USERS})
-    group by day
-    union all
-    select $__timeGroupAlias(day, '1d'), day, sum(${column}_sum) / sum(${column}_n) as value
-    from daily_summary_across_users
-    where ${PROVIDERS} and ${dayFilter} and ${ALL_USERS}
-    group by day
-    having sum(${column}_n) > 0`;
+  select $__timeGroupAlias(day, '1d'), ${second}, avg(${column}) as value
+  from daily_summary
+  where ${USERS} and ${PROVIDERS} and ${dayFilter} and ${column} is not null
+    and not (${ONE_USER}) and not (${ALL_USERS})
+  group by day
+  union all
+  select $__timeGroupAlias(day, '1d'), ${second}, sum(${column}_sum) / sum(${column}_n) as value
+  from daily_summary_across_users
+  where ${PROVIDERS} and ${dayFilter} and ${ALL_USERS}
+  group by day
+  having sum(${column}_n) > 0`;
 }
 
 /** True when the $user variable holds more than one user ("All" included). */

@@ -64,7 +64,7 @@ function rolling(column: string, label: string, windows: number[]): string {
     ), m as (
       select day, value,
         ${over('value', '')}
-      from (${acrossUserDailyMean(column, extended)}) a
+      from (${acrossUserDailyMean(column, extended, 'day')}) a
     )
     select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", ${outer}
     from d
