@@ -61,6 +61,8 @@ export async function loadDashboardData(
   });
   log(`dashboards: stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
   await seedPipeline(db, users, 30);
+  // records_ingested_hourly: the records were stored with the records triggers off.
+  await db.sql`select wearhouse_rebuild_pipeline_hourly()`;
   const [runs] = await db.sql<{ n: number }[]>`select count(*)::int as n from sync_runs`;
   await db.sql`vacuum analyze`;
   return {
@@ -100,11 +102,20 @@ export async function loadWideData(
       for (const chunk of chunks(recent, 5000)) await upsertRecords(db.sql, 'whoop', user.userId, chunk);
     }
   });
+  // The stored rows are copied too (their triggers off), and the across-user sums summed once after.
   await db.sql`alter table records disable trigger user`;
+  await db.sql`alter table daily_summary_rollup disable trigger user`;
   try {
     for (let i = templates; i < users.length; i += 100) {
       const batch = users.slice(i, i + 100);
-      for (const table of ['records', 'daily_summary_rollup', 'daily_health_by_source_rollup']) {
+      for (const table of [
+        'records',
+        'daily_summary_rollup',
+        'daily_health_by_source_rollup',
+        'sleeps_stored',
+        'workouts_stored',
+        'recoveries_stored',
+      ]) {
         const columns = (
           await db.sql<{ name: string }[]>`
             select column_name as name from information_schema.columns
@@ -123,10 +134,13 @@ export async function loadWideData(
     }
   } finally {
     await db.sql`alter table records enable trigger user`;
+    await db.sql`alter table daily_summary_rollup enable trigger user`;
   }
+  await db.sql`select wearhouse_rebuild_daily_across_users()`;
   recordSeconds = (performance.now() - started) / 1000 - rebuildSeconds;
   log(`dashboards: templates' stored daily rows computed in ${Math.round(rebuildSeconds)} s`);
   await seedPipeline(db, users, syncDays);
+  await db.sql`select wearhouse_rebuild_pipeline_hourly()`;
   const [counts] = await db.sql<{ records: number; runs: number }[]>`
     select (select count(*)::int from records) as records, (select count(*)::int from sync_runs) as runs`;
   await db.sql`vacuum analyze`;

@@ -75,10 +75,10 @@ export async function measureDashboards(
     method:
       `Two data sets. (a) ${deep.data.records} records: ${deep.data.users.length} users × the sandbox's 5 years + ` +
       `30 days, stored with upsertRecords in calls of 5000 at ${Math.round(deep.data.recordsPerSecond)} records/s ` +
-      `(the records trigger off; the stored daily rows computed once afterwards, as a migration does), and ${deep.data.syncRuns} sync_runs ` +
+      `(the records trigger off; the stored daily and typed rows computed once afterwards, as a migration does), and ${deep.data.syncRuns} sync_runs ` +
       `rows (a month of 15-minute syncs for every user and kind). (b) ${wide.data.records} records: ` +
       `${wide.data.users.length} users × the last year + 30 days, ${options.wideTemplates} users stored with ` +
-      `upsertRecords and cloned in SQL (one INSERT … SELECT per 100 users; stored daily rows computed once), and ` +
+      `upsertRecords and cloned in SQL (one INSERT … SELECT per 100 users and table, stored daily and typed rows copied; across-user sums and hourly rollups computed once), and ` +
       `${wide.data.syncRuns} sync_runs rows (${options.wideSyncDays} days of 15-minute syncs per user and kind). ` +
       'Both then VACUUM ANALYZE. Every target of grafana/dashboards/*.json ' +
       `(${targets.length}) expanded with grafana/macros.ts (a panel's min interval honoured), sent over the simple ` +
@@ -305,7 +305,9 @@ function datasetFigures(d: DatasetResult) {
         `Median per page (own transaction) for ${d.writePath.user}: ${round(d.writePath.withTriggerMs, 1)} ms ` +
         `against ${round(d.writePath.withoutTriggerMs, 1)} ms over ${d.writePath.pages} pages. The trigger recomputes ` +
         'the page’s days (± 2) from the _live views, whose day filter is not indexable: they read the user’s ' +
-        'records of the provider, so the cost grows with the user’s history, not with the page.',
+        'records of the provider, so the cost grows with the user’s history, not with the page. With it, the ' +
+        'stored typed rows of those days (sql/090, the typed views read again), the across-user sums (sql/093) ' +
+        'and the hourly ingest counts (sql/091).',
     },
     {
       label: `budget panel p95, worst of one user / all users and both ranges${at}`,

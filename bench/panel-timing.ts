@@ -87,12 +87,28 @@ export function cells(t: QueryTiming): (string | number)[] {
 export function sourceOf(rawSql: string): string {
   const names = [...rawSql.matchAll(/\bfrom\s+([a-z_]+)\b(?!\s*\()/gi)].map((m) => m[1] as string);
   return (
-    [...new Set(names.filter((n) => n !== 'd' && n !== 'per_minute' && n !== 'busiest'))].join(', ') || '?'
+    [
+      ...new Set(
+        names.filter((n) => !['d', 'm', 'x', 'per_minute', 'busiest', 'per_user', 'users'].includes(n)),
+      ),
+    ].join(', ') || '?'
   );
 }
 
 /** What bounds a panel's time, by what it reads. */
 export function boundOf(source: string): string {
+  if (source.includes('daily_summary_across_users'))
+    return (
+      'one user: daily_summary rows (a primary-key range); every user: daily_summary_across_users, 16 rows per ' +
+      'provider and day whatever the number of users; some users: their daily_summary rows, averaged per day.'
+    );
+  if (source.includes('_stored'))
+    return (
+      'stored typed rows (sleeps_stored, workouts_stored, recoveries_stored): an index range over the selected ' +
+      'users’ rows in the range; grows with users × days in the range.'
+    );
+  if (source.includes('_hourly') && !source.includes('provider_requests'))
+    return 'hourly rollup rows of the selected users in the range: grows with users × hours with activity.';
   if (source.includes('daily_summary'))
     return (
       'daily_summary reads its stored rows (daily_summary_rollup, one per user, provider and day, kept by the ' +
@@ -106,7 +122,9 @@ export function boundOf(source: string): string {
       'per-minute counters of the whole app (no user filter): the 30-day retention is ~43k minutes × 4 endpoints, ' +
       'summed per minute then per interval.'
     );
-  if (source.includes('sync_runs') || source.includes('pipeline_freshness'))
+  if (source.includes('pipeline_freshness') || source.includes('connection_status'))
+    return 'about ten index probes per (provider, user, kind) selected: grows with users × kinds, not with the ledger.';
+  if (source.includes('sync_runs'))
     return 'run-ledger rows of the selected users in the range: grows with sync frequency × users × range.';
   return 'an index range over the selected users’ records of one kind, JSONB fields extracted per row.';
 }

@@ -28,6 +28,10 @@ async function drift(userId = USER) {
     ['daily_summary_rollup', 'daily_summary_live'],
     ['daily_health_by_source_rollup', 'daily_health_by_source_live'],
     ['daily_health_rollup', 'daily_health_live'],
+    // The stored typed rows (sql/090) hold the typed views' rows that have a day.
+    ['sleeps_stored', '(select * from sleeps where day is not null) as sleeps'],
+    ['workouts_stored', '(select * from workouts where day is not null) as workouts'],
+    ['recoveries_stored', '(select * from recoveries where day is not null) as recoveries'],
   ] as const) {
     const columns = await db.sql<{ name: string; type: string }[]>`
       select column_name as name, data_type as type from information_schema.columns
@@ -39,7 +43,7 @@ async function drift(userId = USER) {
     const onlyStored = await db.sql.unsafe(`${side(stored)} except all ${side(live)}`, [userId]);
     const onlyLive = await db.sql.unsafe(`${side(live)} except all ${side(stored)}`, [userId]);
     out[`${stored} only`] = onlyStored.length;
-    out[`${live} only`] = onlyLive.length;
+    out[`${live.split(' as ').pop()} only`] = onlyLive.length;
   }
   return out;
 }
@@ -51,6 +55,12 @@ const EXACT = {
   'daily_health_by_source_live only': 0,
   'daily_health_rollup only': 0,
   'daily_health_live only': 0,
+  'sleeps_stored only': 0,
+  'sleeps only': 0,
+  'workouts_stored only': 0,
+  'workouts only': 0,
+  'recoveries_stored only': 0,
+  'recoveries only': 0,
 };
 
 async function storedDay(provider: string, dayIso: string) {
@@ -131,6 +141,11 @@ describe('stored daily_summary rows', () => {
     expect(providers).toEqual(live);
     // WHOOP and Oura at least (Apple Health rows reach daily_summary through its workouts bridge).
     expect(providers.map((p) => p.provider)).toEqual(expect.arrayContaining(['oura', 'whoop']));
+    // The stored typed rows are not vacuously equal to the views: both hold this user's rows.
+    for (const table of ['sleeps_stored', 'workouts_stored', 'recoveries_stored']) {
+      const [n] = await db.sql.unsafe(`select count(*)::int as n from ${table} where user_id = $1`, [USER]);
+      expect(n?.n, table).toBeGreaterThan(0);
+    }
     expect(must(providers.find((p) => p.provider === 'whoop')).n).toBeGreaterThan(15);
     const sources = await db.sql<{ provider: string }[]>`
       select distinct provider from daily_health_by_source where user_id = ${USER} order by 1`;
@@ -347,6 +362,8 @@ describe('stored daily_summary rows', () => {
       const rows = await grafana`select count(*)::int as n from daily_summary where user_id = ${USER}`;
       expect(rows[0]?.n).toBeGreaterThan(15);
       await grafana`select count(*) from daily_summary_rollup`;
+      await grafana`select count(*) from sleeps_stored`;
+      await expect(grafana`delete from sleeps_stored`).rejects.toThrow(/permission denied|read-only/);
       await grafana`select count(*) from provider_requests_hourly`;
       await expect(grafana`select * from daily_summary_refresh`).rejects.toThrow(/permission denied/);
       await expect(grafana`delete from daily_summary_rollup`).rejects.toThrow(/permission denied|read-only/);
@@ -400,5 +417,9 @@ describe('stored daily_summary rows', () => {
     await db.sql`truncate records cascade`;
     const [n] = await db.sql<{ n: number }[]>`select count(*)::int as n from daily_summary_rollup`;
     expect(n?.n).toBe(0);
+    for (const table of ['sleeps_stored', 'workouts_stored', 'recoveries_stored']) {
+      const [m] = await db.sql.unsafe(`select count(*)::int as n from ${table}`);
+      expect(m?.n, table).toBe(0);
+    }
   });
 });

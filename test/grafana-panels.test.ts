@@ -199,6 +199,35 @@ describe('panels show what the sandbox served and what the runs did', () => {
   });
 });
 
+describe('many users selected: the across-user mean (docs/dashboards.md, "Many users")', () => {
+  it('Recovery score is, per day, the mean of the users’ own values: from the stored sums with every user, from their rows with some', async () => {
+    const target = panel('Recovery', 'Recovery score');
+    const byDay = new Map<string, number[]>();
+    for (const user of data.users) {
+      const { rows } = await runTarget(target, [user]);
+      expect(new Set(rows.map((r) => r.metric))).toEqual(new Set([user]));
+      for (const r of rows) byDay.set(dayOf(r.time), [...(byDay.get(dayOf(r.time)) ?? []), Number(r.value)]);
+    }
+    const expected = new Map([...byDay].map(([d, v]) => [d, v.reduce((a, b) => a + b, 0) / v.length]));
+    expect([...byDay.values()].some((v) => v.length > 1)).toBe(true);
+    const check = (rows: Record<string, unknown>[]) => {
+      expect(new Set(rows.map((r) => r.metric))).toEqual(new Set(['mean of selected users']));
+      expect(rows.map((r) => dayOf(r.time)).sort()).toEqual([...expected.keys()].sort());
+      for (const r of rows)
+        expect(Number(r.value), dayOf(r.time)).toBeCloseTo(expected.get(dayOf(r.time)) ?? NaN, 9);
+    };
+    // Every user of the $user list: daily_summary_across_users.
+    check((await runTarget(target, data.users)).rows);
+    // One more user in the list makes the same selection "some users": their daily_summary rows.
+    await data.stack.db.sql`insert into users (id) values ('panel-nobody')`;
+    try {
+      check((await runTarget(target, data.users)).rows);
+    } finally {
+      await data.stack.db.sql`delete from users where id = 'panel-nobody'`;
+    }
+  });
+});
+
 describe('the checker rejects broken panels', () => {
   const base = targets.find((t) => t.panelTitle === 'Recovery score') as PanelTarget;
 
@@ -214,7 +243,8 @@ describe('the checker rejects broken panels', () => {
     ],
     [
       'a missing time column',
-      (sql: string) => sql.replace(`$__timeGroupAlias(day, '1d')`, 'day'),
+      // Every arm of the union (one user, some users, all users) names its time column.
+      (sql: string) => sql.replaceAll(`$__timeGroupAlias(day, '1d')`, 'day'),
       /"time" column/,
     ],
     [
@@ -224,7 +254,7 @@ describe('the checker rejects broken panels', () => {
     ],
     [
       'no rows in the range',
-      (sql: string) => sql.replace('is not null', "is not null and day < '2000-01-01'"),
+      (sql: string) => sql.replaceAll('$__timeFilter(day)', "$__timeFilter(day) and day < '2000-01-01'"),
       /no rows/,
     ],
     [

@@ -229,11 +229,70 @@ export function dedent(text: string): string {
   return lines.map((l) => l.slice(indent)).join('\n');
 }
 
-/** One daily_summary measure per user and day, as a time series. */
+/** One daily_summary measure per user and day (the mean across users for many), as a time series. */
 export function dailySummarySeries(column: string): string {
   return `
   select $__timeGroupAlias(day, '1d'), user_id as metric, ${column} as value
   from daily_summary
-  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null
+  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and ${column} is not null and ${ONE_USER}
+  union all${acrossUserDailyMean(column, '$__timeFilter(day)', `'${MEAN_OF_USERS}' as metric`)}
+  order by 1, 2`;
+}
+
+/**
+ * The across-user mean of a daily_summary measure per day, for more than one selected user: two
+ * `union all` arms selecting `time`, `second` (grouped by day) and `value`; no rows for one user.
+ * Every user selected ("All"): from daily_summary_across_users (sums per day, docs/views.md); some
+ * of them: from their daily_summary rows. Both are the mean over the selected users that have a
+ * value that day.
+ */
+export function acrossUserDailyMean(column: string, dayFilter: string, second: string): string {
+  return `
+  select $__timeGroupAlias(day, '1d'), ${second}, avg(${column}) as value
+  from daily_summary
+  where ${USERS} and ${PROVIDERS} and ${dayFilter} and ${column} is not null
+    and not (${ONE_USER}) and not (${ALL_USERS})
+  group by day
+  union all
+  select $__timeGroupAlias(day, '1d'), ${second}, sum(${column}_sum) / sum(${column}_n) as value
+  from daily_summary_across_users
+  where ${PROVIDERS} and ${dayFilter} and ${ALL_USERS}
+  group by day
+  having sum(${column}_n) > 0`;
+}
+
+/** True when the $user variable holds more than one user ("All" included). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const MANY_USERS = 'cardinality(array[${user:sqlstring}]::text[]) > 1';
+/** True when the $user variable holds one user. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+export const ONE_USER = 'cardinality(array[${user:sqlstring}]::text[]) = 1';
+/** True when the $user variable holds every user of the variable's list (users), and more than one. */
+export const ALL_USERS =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
+  'cardinality(array[${user:sqlstring}]::text[]) > 1 and cardinality(array[${user:sqlstring}]::text[]) >= (select count(*) from users)';
+
+/** The series name of the across-user mean drawn when more than one user is selected. */
+export const MEAN_OF_USERS = 'mean of selected users';
+
+/**
+ * A per-user time series that becomes the across-user mean per time bucket when more than one user
+ * is selected (docs/dashboards.md, "Many users"): one series per user is unreadable for a hundred
+ * users, and sending every user's rows is what made "All" slow. With one user selected the query's
+ * result is the per-user query's, unchanged. `perUser` returns `time`, the user column `userColumn`
+ * and the measures `measures` (quoted names), with no ORDER BY.
+ */
+export function perUserOrMean(perUser: string, userColumn: string, measures: string[]): string {
+  const means = measures.map((m) => `avg(${m}) as ${m}`).join(', ');
+  const columns = measures.join(', ');
+  return `
+  with per_user as (${dedent(perUser)
+    .split('\n')
+    .map((line, i) => (i === 0 ? line : `    ${line}`))
+    .join('\n')}
+  )
+  select time, ${userColumn}, ${columns} from per_user where not (${MANY_USERS})
+  union all
+  select time, '${MEAN_OF_USERS}', ${means} from per_user where ${MANY_USERS} group by time
   order by 1, 2`;
 }

@@ -56,20 +56,24 @@ const RUNNING = `
   from sync_runs
   where ${USERS} and status = 'running'`;
 
+// The hourly rollups (docs/views.md, "Hourly pipeline rollups") count by the hour: these panels'
+// minimum interval is an hour, and a range's first and last hours count whole.
 const INGESTED = `
-  select $__timeGroupAlias(first_ingested_at, $__interval), kind as metric, count(*) as value
-  from records
-  where ${USERS} and $__timeFilter(first_ingested_at)
+  select $__timeGroupAlias(hour, $__interval), kind as metric, sum(records) as value
+  from records_ingested_hourly
+  where ${USERS} and $__timeFilter(hour)
   group by 1, 2
+  having sum(records) > 0
   order by 1, 2`;
 
 const OUTCOMES = `
-  select $__timeGroupAlias(finished_at, $__interval),
+  select $__timeGroupAlias(finished_hour, $__interval),
     sum(inserted) as "inserted", sum(updated) as "updated", sum(unchanged) as "unchanged",
     sum(quarantined) as "quarantined", sum(deleted) as "deleted"
-  from sync_runs
-  where ${USERS} and finished_at is not null and $__timeFilter(finished_at)
+  from sync_runs_hourly
+  where ${USERS} and finished_hour is not null and $__timeFilter(finished_hour)
   group by 1
+  having sum(runs) > 0
   order by 1`;
 
 // The request ledger is per app, like the budget (no user column). provider_requests_hourly keeps,
@@ -118,19 +122,21 @@ const THROTTLED = `
   order by 1, 2`;
 
 const RUN_STATUS = `
-  select $__timeGroupAlias(started_at, $__interval), status as metric, count(*) as value
-  from sync_runs
-  where ${USERS} and $__timeFilter(started_at)
+  select $__timeGroupAlias(started_hour, $__interval), status as metric, sum(runs) as value
+  from sync_runs_hourly
+  where ${USERS} and $__timeFilter(started_hour)
   group by 1, 2
+  having sum(runs) > 0
   order by 1, 2`;
 
 const FAILURES = `
-  select provider, coalesce(error_class, 'unclassified') as "class", count(*) as "failures",
-    count(distinct user_id) as "users", max(started_at) as "last",
-    (array_agg(error_message order by started_at desc))[1] as "last message"
-  from sync_runs
-  where ${USERS} and ${PROVIDERS} and status = 'failed' and $__timeFilter(started_at)
+  select provider, coalesce(error_class, 'unclassified') as "class", sum(runs) as "failures",
+    count(distinct user_id) filter (where runs > 0) as "users", max(last_started_at) as "last",
+    (array_agg(last_error_message order by last_started_at desc nulls last))[1] as "last message"
+  from sync_runs_hourly
+  where ${USERS} and ${PROVIDERS} and status = 'failed' and $__timeFilter(started_hour)
   group by 1, 2
+  having sum(runs) > 0
   order by 3 desc`;
 
 // What of the time range no coverage span holds, per user and kind (a backfill would fetch it).
@@ -252,12 +258,10 @@ export function pipelineDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Throughput and budget'))
     .withPanel(
-      timeseries(
-        'Records ingested',
-        'Records stored for the first time, per kind.',
-        units.Short,
-        INGESTED,
-      ).drawStyle(common.GraphDrawStyle.Bars),
+      timeseries('Records ingested', 'Records stored for the first time, per kind.', units.Short, INGESTED)
+        // The rollup it reads is hourly (records_ingested_hourly).
+        .interval('1h')
+        .drawStyle(common.GraphDrawStyle.Bars),
     )
     .withPanel(
       timeseries(
@@ -266,6 +270,8 @@ export function pipelineDashboard(): Dashboard {
         units.Short,
         OUTCOMES,
       )
+        // The rollup it reads is hourly (sync_runs_hourly).
+        .interval('1h')
         .drawStyle(common.GraphDrawStyle.Bars)
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
     )
@@ -319,6 +325,8 @@ export function pipelineDashboard(): Dashboard {
         units.Short,
         RUN_STATUS,
       )
+        // The rollup it reads is hourly (sync_runs_hourly).
+        .interval('1h')
         .thresholds(NEUTRAL())
         .drawStyle(common.GraphDrawStyle.Bars)
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))

@@ -7,13 +7,16 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  acrossUserDailyMean,
   BY_USER,
   connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
+  ONE_USER,
   PROVIDERS,
   RECOVERY_BANDS,
   reduce,
@@ -31,7 +34,7 @@ const BANDS = `
     count(*) filter (where band = 'red') as "red (0-33)",
     count(*) filter (where band = 'yellow') as "yellow (34-66)",
     count(*) filter (where band = 'green') as "green (67-100)"
-  from recoveries
+  from recoveries_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and band is not null
   group by 1
   order by 1`;
@@ -41,23 +44,34 @@ const BANDS = `
  * range so that the first days of the range have a full 30-day mean.
  */
 function rolling(column: string, label: string, windows: number[]): string {
-  const means = windows
-    .map(
-      (days) => `avg(${column}) over (partition by user_id order by day
-                  range between interval '${days - 1} days' preceding and current row) as "${days}-day mean"`,
-    )
-    .join(',\n        ');
-  const outer = windows.map((days) => `"${days}-day mean"`).join(', ');
   const widest = Math.max(...windows) - 1;
+  const over = (value: string, partition: string) =>
+    windows
+      .map(
+        (days) => `avg(${value}) over (${partition}order by day
+                  range between interval '${days - 1} days' preceding and current row) as "${days}-day mean"`,
+      )
+      .join(',\n        ');
+  const outer = windows.map((days) => `"${days}-day mean"`).join(', ');
+  const extended = `day between $__timeFrom()::date - ${widest} and $__timeTo()::date`;
+  // One user: that user's values. More: the across-user daily mean, and its rolling means.
   return `
     with d as (
       select day, user_id, ${column} as value,
-        ${means}
+        ${over(column, 'partition by user_id ')}
       from daily_summary
-      where ${USERS} and ${PROVIDERS} and day between $__timeFrom()::date - ${widest} and $__timeTo()::date
+      where ${USERS} and ${PROVIDERS} and ${extended} and ${ONE_USER}
+    ), m as (
+      select day, value,
+        ${over('value', '')}
+      from (${acrossUserDailyMean(column, extended, 'day')}) a
     )
     select $__timeGroupAlias(day, '1d'), user_id, value as "${label}", ${outer}
     from d
+    where $__timeFilter(day)
+    union all
+    select $__timeGroupAlias(day, '1d'), '${MEAN_OF_USERS}', value, ${outer}
+    from m
     where $__timeFilter(day)
     order by 1, 2`;
 }

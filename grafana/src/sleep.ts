@@ -9,12 +9,14 @@ import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
   BY_USER,
   connectedProviderVariable,
+  dailySummarySeries,
   finish,
   GOOD_PCT,
   legend,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
+  perUserOrMean,
   reduce,
   SLEEP_HOURS,
   series,
@@ -28,65 +30,76 @@ import {
 const STAGES = `
   select $__timeGroupAlias(day, '1d'),
     sum(deep_h) as "deep (slow wave)", sum(rem_h) as "REM", sum(light_h) as "light", sum(awake_h) as "awake"
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
   group by 1
   order by 1`;
 
-const NEED = `
+const NEED = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id, sum(asleep_h) as "asleep", max(need_h) as "needed"
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'user_id',
+  ['"asleep"', '"needed"'],
+);
 
-const QUALITY = `
+const QUALITY = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id,
     avg(performance_pct) as "performance", avg(efficiency_pct) as "efficiency",
     avg(consistency_pct) as "consistency"
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'user_id',
+  ['"performance"', '"efficiency"', '"consistency"'],
+);
 
-const RESPIRATORY = `
+const RESPIRATORY = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id as metric, avg(respiratory_rate_bpm) as value
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and respiratory_rate_bpm is not null
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'metric',
+  ['value'],
+);
 
 // Hours from local midnight of the wake day: -1.5 is 22:30 the evening before, 7.25 is 07:15.
-const BED_AND_WAKE = `
+const BED_AND_WAKE = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id,
     extract(epoch from min(start_local) - day::timestamp) / 3600 as "bedtime",
     extract(epoch from max(end_local) - day::timestamp) / 3600 as "wake time"
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day)
-  group by 1, 2, day
-  order by 1, 2`;
+  group by 1, 2, day`,
+  'user_id',
+  ['"bedtime"', '"wake time"'],
+);
 
 const NAPS = `
   select day, user_id as "user", start_local as "start (local)", asleep_h * 60 as "asleep",
     in_bed_h * 60 as "in bed", efficiency_pct as "efficiency", score_state as "score state"
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and is_nap and $__timeFilter(start_at)
   order by start_at desc
   limit 500`;
 
-const MEAN_ASLEEP = `
-  select $__timeGroupAlias(day, '1d'), user_id as metric, sum(asleep_h) as value
-  from sleeps
-  where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and asleep_h is not null
-  group by 1, 2
-  order by 1, 2`;
+// A night's hours asleep are daily_summary's sleep_h (naps excluded, a split night added up).
+const MEAN_ASLEEP = dailySummarySeries('sleep_h');
 
-const DEBT = `
+const DEBT = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id as metric, max(debt_h) as value
-  from sleeps
+  from sleeps_stored
   where ${USERS} and ${PROVIDERS} and not is_nap and $__timeFilter(day) and debt_h is not null
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'metric',
+  ['value'],
+);
 
 function timeseries(title: string, description: string, unit: string) {
   return new TimeseriesPanel()

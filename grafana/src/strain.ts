@@ -21,6 +21,7 @@ import {
   NEUTRAL,
   newDashboard,
   PROVIDERS,
+  perUserOrMean,
   reduce,
   STRAIN_ZONES,
   series,
@@ -34,16 +35,19 @@ const STRAIN = dailySummarySeries('day_strain');
 
 const ENERGY = dailySummarySeries('energy_kcal');
 
-const WORKOUT_COUNT = `
+const WORKOUT_COUNT = perUserOrMean(
+  `
   select $__timeGroupAlias(day, '1d'), user_id as metric, count(*) as value
-  from workouts
+  from workouts_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(day)
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'metric',
+  ['value'],
+);
 
 const BY_SPORT = `
   select sport, count(*) as "workouts", sum(duration_min) / 60 as "hours"
-  from workouts
+  from workouts_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   group by 1
   order by 3 desc`;
@@ -52,25 +56,28 @@ const ZONES = `
   select user_id as "user",
     sum(zone0_min) as "zone 0", sum(zone1_min) as "zone 1", sum(zone2_min) as "zone 2",
     sum(zone3_min) as "zone 3", sum(zone4_min) as "zone 4", sum(zone5_min) as "zone 5"
-  from workouts
+  from workouts_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   group by 1
   order by 1`;
 
 // ISO weeks (Monday first) rather than $__timeGroup(day, '7d'), whose buckets start on Thursdays
 // (epoch-aligned); the time filter still comes from the picker.
-const WEEKLY = `
+const WEEKLY = perUserOrMean(
+  `
   select date_trunc('week', day::timestamp) at time zone 'UTC' as time, user_id as metric,
     sum(duration_min) / 60 as value
-  from workouts
+  from workouts_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(day)
-  group by 1, 2
-  order by 1, 2`;
+  group by 1, 2`,
+  'metric',
+  ['value'],
+);
 
 const LOG = `
   select day, user_id as "user", sport, duration_min as "duration", strain, avg_hr_bpm as "avg HR",
     max_hr_bpm as "max HR", energy_kcal as "kcal", energy_kj as "kJ", distance_m / 1000 as "distance"
-  from workouts
+  from workouts_stored
   where ${USERS} and ${PROVIDERS} and $__timeFilter(start_at)
   order by start_at desc
   limit 500`;
