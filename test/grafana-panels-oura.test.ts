@@ -40,8 +40,14 @@ const WHOOP_ONLY_PANELS = [
   // Oura has no daily request budget, only per-minute windows.
   'Pipeline health / Requests in 24 hours',
   'Recovery / Days per recovery band',
+  // daily_summary's recovery columns stay null for Oura (its readiness view has them). These panels
+  // used to return the two users' rows with null values; the across-user mean skips nulls.
+  'Recovery / HRV with 7- and 30-day rolling means',
   'Recovery / Mean recovery',
   'Recovery / Recovery score',
+  'Recovery / Resting heart rate',
+  'Recovery / Skin temperature',
+  'Recovery / SpO2',
   'Sleep / Sleep debt',
   'Strain & workouts / Day strain',
   'Strain & workouts / Energy expenditure',
