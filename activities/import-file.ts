@@ -175,9 +175,11 @@ export function createImportFileActivities(deps: ImportFileDeps) {
           await Promise.allSettled(inFlight);
           connection.release();
         }
-        // What this slice stored shows in the daily views before the next slice starts.
-        await refreshDeferredDailyRows(sql, input.userId, input.provider);
+        // The days the batches touched are recomputed once, when the import ends: every slice of an
+        // export touches nearly all of its days (it is ordered by type, not by time), and a recompute
+        // reads the user's whole history, so one per slice made long imports quadratic.
         if (stopped) return progressOf(row, false);
+        await refreshDeferredDailyRows(sql, input.userId, input.provider);
         await finishFileImport(sql, runId, { status: 'completed' });
         log.info({ records: row.records, inserted: row.inserted }, 'import completed');
         return progressOf(row, true);
@@ -206,10 +208,13 @@ export function createImportFileActivities(deps: ImportFileDeps) {
   /** The workflow gave up (a non-retryable failure): the ledger must not say `running` forever. */
   async function failFileImport(input: { error: string }): Promise<void> {
     const { runId } = Context.current().info.workflowExecution ?? { runId: '' };
-    await sql`
+    const [row] = await sql<{ provider: string; user_id: string }[]>`
       update file_imports set status = 'failed', error = coalesce(error, ${input.error}),
         finished_at = now(), updated_at = now()
-      where run_id = ${runId} and status = 'running'`;
+      where run_id = ${runId} and status = 'running'
+      returning provider, user_id`;
+    // The batches committed before the failure stay stored: their days are shown too.
+    if (row) await refreshDeferredDailyRows(sql, row.user_id, row.provider);
   }
 
   return { importFileSlice, failFileImport };
