@@ -5,7 +5,7 @@
 // Parsing overlaps with storing: up to IN_FLIGHT batches are sent, pipelined on one connection.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BadImportFileError, type FileImporter, type ImportBatch } from '../providers/file-import.ts';
+import { BadImportFileError, type FileImporter } from '../providers/file-import.ts';
 import { refreshDeferredDailyRows } from '../store/daily-rollup.ts';
 import type { Sql } from '../store/db.ts';
 import {
