@@ -1,24 +1,21 @@
 // `importFileSlice`: streams a file-import source (an export) from the run's committed position for at
-// most `sliceSeconds`, committing each batch together with the ledger's advance (store/file-imports.ts),
-// and heartbeats the position. A retried attempt (worker killed, Postgres restarted) resumes from the
-// committed position, so the end result equals one uninterrupted import. Parsing the next batch
-// overlaps with storing the current one.
+// most `sliceSeconds`, committing each batch together with the ledger's advance in one statement
+// (store/import-batch.ts), and heartbeats the position. A retried attempt (worker killed, Postgres
+// restarted) resumes from the committed position, so the end result equals one uninterrupted import.
+// Parsing overlaps with storing: up to IN_FLIGHT batches are sent, pipelined on one connection.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BadImportFileError, type FileImporter, type ImportBatch } from '../providers/file-import.ts';
-import { bulkUpsertRecords } from '../store/bulk-records.ts';
-import { deferDailyRows, refreshDeferredDailyRows } from '../store/daily-rollup.ts';
+import { BadImportFileError, type FileImporter } from '../providers/file-import.ts';
+import { refreshDeferredDailyRows } from '../store/daily-rollup.ts';
 import type { Sql } from '../store/db.ts';
 import {
-  advanceFileImport,
-  claimFileImportBatch,
   describeFileImportSource,
   type FileImportRow,
   finishFileImport,
   ImportPositionMovedError,
   openFileImport,
 } from '../store/file-imports.ts';
-import { quarantineRecords } from '../store/records.ts';
+import { storeImportBatch } from '../store/import-batch.ts';
 import { FAILURE_TYPES, toApplicationFailure } from './failures.ts';
 import type { ActivityLogger } from './types.ts';
 
@@ -77,7 +74,15 @@ export function progressOf(row: FileImportRow, done = row.status === 'completed'
   };
 }
 
-const DEFAULT_SLICE_SECONDS = 60;
+// A slice re-reads the file from its start up to the committed position (deflate cannot seek) and
+// ends with a recompute of the days it touched: long slices make both rare. The activity heartbeats
+// after every batch, so a killed worker is still noticed within the heartbeat timeout, and progress
+// shows in the heartbeat details (`--follow`, the Temporal UI) between slices.
+const DEFAULT_SLICE_SECONDS = 300;
+// Batches sent but not yet committed: two keep Postgres busy while the next one is parsed (the second
+// is queued on the connection behind the first, no round trip between them), and bound memory: a
+// sent batch is only its JSON text (store/import-batch.ts).
+const IN_FLIGHT = 2;
 // 2,000 top-level elements (about 1 MB of XML): large enough that per-statement costs vanish, small
 // enough that the two batches in flight (one parsed, one stored) stay around 10–20 MB, inside the
 // worker's recommended 128 MB old space (bench/apple-health/REPORT.md, _Memory_). The worker passes
@@ -86,31 +91,6 @@ export const DEFAULT_BATCH_ELEMENTS = 2_000;
 
 export function createImportFileActivities(deps: ImportFileDeps) {
   const { sql } = deps;
-
-  async function commit(
-    runId: string,
-    provider: string,
-    userId: string,
-    workflowId: string,
-    fromByte: number,
-    batch: ImportBatch,
-  ): Promise<FileImportRow> {
-    return sql.begin(async (tx) => {
-      await claimFileImportBatch(tx, runId, fromByte, batch.endByte);
-      // A batch spans many days of one user: its days are recomputed once per slice, below.
-      await deferDailyRows(tx);
-      const counts = await bulkUpsertRecords(tx, provider, userId, batch.records);
-      await quarantineRecords(tx, provider, userId, batch.quarantined, workflowId);
-      return advanceFileImport(tx, runId, {
-        byteOffset: batch.endByte,
-        elements: batch.elements,
-        records: batch.records.length,
-        ...counts,
-        quarantined: batch.quarantined.length,
-        routes: batch.attachments,
-      });
-    }) as Promise<FileImportRow>;
-  }
 
   async function importFileSlice(input: ImportSliceInput): Promise<ImportProgress> {
     const context = Context.current();
@@ -151,38 +131,55 @@ export function createImportFileActivities(deps: ImportFileDeps) {
         }
         log.info({ fromByte: row.byte_offset, attempt: info.attempt }, 'import slice starts');
         context.heartbeat(progressOf(row));
-        let pending: Promise<FileImportRow> | undefined;
+        // One connection for the slice, so that the batches sent on it commit in order.
+        const connection = await sql.reserve();
+        const inFlight: Promise<FileImportRow>[] = [];
         let stopped = false;
-        // Where the next batch starts; each commit checks the stored position still is this.
-        let position = row.byte_offset;
-        for await (const batch of source.batches(
-          row.byte_offset,
-          input.batchElements ?? deps.batchElements ?? DEFAULT_BATCH_ELEMENTS,
-        )) {
-          if (pending) {
-            row = await pending;
-            pending = undefined;
-            const progress = progressOf(row, false);
-            context.heartbeat(progress);
-            await deps.afterBatch?.(progress);
+        const settle = async () => {
+          row = await (inFlight.shift() as Promise<FileImportRow>);
+          const progress = progressOf(row, false);
+          context.heartbeat(progress);
+          await deps.afterBatch?.(progress);
+        };
+        try {
+          // Where the next batch starts; each batch's statement checks the stored position still is this.
+          let position = row.byte_offset;
+          for await (const batch of source.batches(
+            row.byte_offset,
+            input.batchElements ?? deps.batchElements ?? DEFAULT_BATCH_ELEMENTS,
+          )) {
+            const stored = storeImportBatch(connection, {
+              runId,
+              workflowId,
+              provider: input.provider,
+              userId: input.userId,
+              fromByte: position,
+              toByte: batch.endByte,
+              elements: batch.elements,
+              records: batch.records,
+              quarantined: batch.quarantined,
+              routes: batch.attachments,
+            });
+            stored.catch(() => {}); // awaited in order by settle()
+            inFlight.push(stored);
+            position = batch.endByte;
+            while (inFlight.length >= IN_FLIGHT) await settle();
             if (Date.now() > deadline || context.cancellationSignal.aborted) {
               stopped = true;
               break;
             }
           }
-          // Stored while the loop parses the next batch.
-          pending = commit(runId, input.provider, input.userId, workflowId, position, batch);
-          position = batch.endByte;
-          pending.catch(() => {});
+          while (inFlight.length) await settle();
+        } finally {
+          // After a failure, what was already sent finishes (or fails) before the connection goes back.
+          await Promise.allSettled(inFlight);
+          connection.release();
         }
-        if (pending) {
-          row = await pending;
-          context.heartbeat(progressOf(row, false));
-          await deps.afterBatch?.(progressOf(row, false));
-        }
-        // What this slice stored shows in the daily views before the next slice starts.
-        await refreshDeferredDailyRows(sql, input.userId, input.provider);
+        // The days the batches touched are recomputed once, when the import ends: every slice of an
+        // export touches nearly all of its days (it is ordered by type, not by time), and a recompute
+        // reads the user's whole history, so one per slice made long imports quadratic.
         if (stopped) return progressOf(row, false);
+        await refreshDeferredDailyRows(sql, input.userId, input.provider);
         await finishFileImport(sql, runId, { status: 'completed' });
         log.info({ records: row.records, inserted: row.inserted }, 'import completed');
         return progressOf(row, true);
@@ -211,10 +208,13 @@ export function createImportFileActivities(deps: ImportFileDeps) {
   /** The workflow gave up (a non-retryable failure): the ledger must not say `running` forever. */
   async function failFileImport(input: { error: string }): Promise<void> {
     const { runId } = Context.current().info.workflowExecution ?? { runId: '' };
-    await sql`
+    const [row] = await sql<{ provider: string; user_id: string }[]>`
       update file_imports set status = 'failed', error = coalesce(error, ${input.error}),
         finished_at = now(), updated_at = now()
-      where run_id = ${runId} and status = 'running'`;
+      where run_id = ${runId} and status = 'running'
+      returning provider, user_id`;
+    // The batches committed before the failure stay stored: their days are shown too.
+    if (row) await refreshDeferredDailyRows(sql, row.user_id, row.provider);
   }
 
   return { importFileSlice, failFileImport };

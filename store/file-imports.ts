@@ -1,7 +1,6 @@
 // The file-import ledger (sql/030_file_imports.sql): one row per import run, its committed position
-// and counts. A batch's records and the ledger's advance commit in one transaction, so the position
-// an attempt resumes from is exactly what is stored.
-import type postgres from 'postgres';
+// and counts. A batch's records and the ledger's advance commit in one statement (store/import-batch.ts),
+// so the position an attempt resumes from is exactly what is stored.
 import type { Queryable } from './db.ts';
 
 export interface FileImportRow {
@@ -52,7 +51,7 @@ const COUNTERS = [
 ] as const;
 
 /** bigint columns arrive as BigInt: numbers here (they stay far below 2^53). */
-function normalized(row: FileImportRow | undefined): FileImportRow {
+export function normalizedFileImport(row: FileImportRow | undefined): FileImportRow {
   if (!row) throw new Error('file_imports: no such run');
   const out = { ...row } as Record<string, unknown>;
   for (const c of COUNTERS) if (out[c] !== null) out[c] = Number(out[c]);
@@ -66,7 +65,7 @@ export async function openFileImport(sql: Queryable, key: ImportKey): Promise<Fi
     values (${key.runId}, ${key.workflowId}, ${key.provider}, ${key.userId}, ${key.path}, 1)
     on conflict (run_id) do update set attempts = file_imports.attempts + 1, updated_at = now()
     returning *`;
-  return normalized(row);
+  return normalizedFileImport(row);
 }
 
 export async function describeFileImportSource(
@@ -80,62 +79,12 @@ export async function describeFileImportSource(
     where run_id = ${runId}`;
 }
 
-export interface BatchAdvance {
-  byteOffset: number;
-  elements: number;
-  records: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  duplicates: number;
-  quarantined: number;
-  routes: number;
-}
-
 /**
  * Another attempt of the same import committed from this position first (a retry started while an
  * attempt it replaced was still running): this attempt must stop, its batch is rolled back.
  */
 export class ImportPositionMovedError extends Error {
   override name = 'ImportPositionMovedError';
-}
-
-/**
- * Inside the batch's transaction, before its records are written: moves the position from
- * `fromByte` to the batch's end, and fails unless the position still is `fromByte`. The row stays
- * locked until the commit, so two attempts can never both store the batch after one position.
- */
-export async function claimFileImportBatch(
-  tx: postgres.TransactionSql,
-  runId: string,
-  fromByte: number,
-  toByte: number,
-): Promise<void> {
-  const claimed = await tx`
-    update file_imports set byte_offset = ${toByte}, updated_at = now()
-    where run_id = ${runId} and byte_offset = ${fromByte} and status = 'running'`;
-  if (claimed.count !== 1) {
-    throw new ImportPositionMovedError(
-      `import ${runId}: the committed position is no longer ${fromByte} (another attempt moved on)`,
-    );
-  }
-}
-
-/** Inside the batch's transaction, after claimFileImportBatch: adds the batch's counts. */
-export async function advanceFileImport(
-  tx: postgres.TransactionSql,
-  runId: string,
-  a: BatchAdvance,
-): Promise<FileImportRow> {
-  const [row] = await tx<FileImportRow[]>`
-    update file_imports set
-      byte_offset = ${a.byteOffset}, elements = elements + ${a.elements}, records = records + ${a.records},
-      inserted = inserted + ${a.inserted}, updated = updated + ${a.updated},
-      unchanged = unchanged + ${a.unchanged}, duplicates = duplicates + ${a.duplicates},
-      quarantined = quarantined + ${a.quarantined}, routes = routes + ${a.routes}, updated_at = now()
-    where run_id = ${runId}
-    returning *`;
-  return normalized(row);
 }
 
 export async function finishFileImport(

@@ -119,17 +119,25 @@ export async function softDeleteUnseen(
   return result.count;
 }
 
-export async function quarantineRecords(
-  sql: Tx,
+export interface QuarantineRow {
+  fingerprint: string;
+  kind: string;
+  source_id: string | null;
+  reason: string;
+  payload: unknown;
+  seen_count: number;
+}
+
+/**
+ * The quarantine rows of a page: one row per distinct bad record with the number of sightings, as
+ * Postgres will not update a row twice in one statement.
+ */
+export function quarantineRows(
   provider: string,
   userId: string,
   records: QuarantinedRecord[],
-  workflowId: string | null,
-): Promise<void> {
-  if (records.length === 0) return;
-  // One page can hold the same bad record twice: one row with the number of sightings, as Postgres
-  // will not update a row twice in one statement.
-  const rows = new Map<string, Record<string, unknown> & { seen_count: number }>();
+): QuarantineRow[] {
+  const rows = new Map<string, QuarantineRow>();
   for (const r of records) {
     const fingerprint = createHash('sha256')
       // The payload too: two different bad records that share a (broken) id are two rows, and a
@@ -148,10 +156,22 @@ export async function quarantineRecords(
         seen_count: 1,
       });
   }
+  return [...rows.values()];
+}
+
+export async function quarantineRecords(
+  sql: Tx,
+  provider: string,
+  userId: string,
+  records: QuarantinedRecord[],
+  workflowId: string | null,
+): Promise<void> {
+  if (records.length === 0) return;
+  const rows = quarantineRows(provider, userId, records);
   await sql`
     insert into quarantine (fingerprint, provider, user_id, kind, source_id, reason, payload, workflow_id, seen_count)
     select fingerprint, ${provider}, ${userId}, kind, source_id, reason, payload, ${workflowId}, seen_count
-    from jsonb_to_recordset(${sql.json([...rows.values()] as never)}::jsonb)
+    from jsonb_to_recordset(${sql.json(rows as never)}::jsonb)
       as x(fingerprint text, kind text, source_id text, reason text, payload jsonb, seen_count int)
     on conflict (fingerprint) do update set
       seen_count = quarantine.seen_count + excluded.seen_count, last_seen_at = now()`;

@@ -1,6 +1,6 @@
 // `importAppleHealth` {"userId","path"}: imports an Apple Health export (export.zip or its XML) the
 // worker can read. The file is streamed by `importFileSlice` activities, each continuing from the
-// committed position for about a minute; between them the `progress` query and the current details
+// committed position for up to five minutes; between them the `progress` query and the current details
 // show records, bytes and an ETA. The workflow completes only once the whole file is stored.
 import { ApplicationFailure } from '@temporalio/common';
 import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
@@ -16,9 +16,9 @@ export interface ImportAppleHealthInput {
   userId: string;
   path: string;
   options?: {
-    /** Length of one activity before it reports progress (default 60 s). */
+    /** Length of one activity before it reports progress (default 300 s). */
     sliceSeconds?: number;
-    /** Top-level elements per committed batch (default 5,000). */
+    /** Top-level elements per committed batch (default IMPORT_BATCH_ELEMENTS, 2,000). */
     batchElements?: number;
     /** How soon a killed worker's slice is retried elsewhere (default 60 s). */
     heartbeatTimeoutSeconds?: number;

@@ -3,7 +3,8 @@
 // Apple Health import speed on one generated export.zip (under /tmp, never committed):
 //   1. parse-only: the importer's stream (unzip, repair, parse, map, routes) with no database: the ceiling;
 //   2. the real thing: `importAppleHealth` on `wearhouse worker` as its own process (peak RSS from
-//      /proc), COPY + one INSERT…SELECT per batch, parsing overlapped with loading;
+//      /proc), one statement per batch (sql/095_import_batch.sql), two batches pipelined while the next
+//      one is parsed;
 //   3. baseline: the same batches stored in-process with the project's multi-row upsert
 //      (store/records.ts upsertRecords, one statement per batch), no COPY, no overlap.
 // Prints a Markdown section for bench/apple-health/REPORT.md.
@@ -159,7 +160,7 @@ ${rows?.n.toLocaleString('en')} distinct rows stored.
 | run | seconds | records/s | XML MB/s | ÷ parse-only | worker peak RSS |
 | --- | ---: | ---: | ---: | ---: | ---: |
 | parse-only (unzip + repair + parse + map + routes, no DB) | ${parse.seconds.toFixed(1)} | ${rate(parse.records, parse.seconds)} | ${mbps(parse.xmlBytes, parse.seconds)} | 1.00 | — |
-| **importAppleHealth** (worker process, COPY + INSERT…SELECT per ${batchElements.toLocaleString('en')} elements, overlapped) | ${importSeconds.toFixed(1)} | ${rate(result.records, importSeconds)} | ${mbps(parse.xmlBytes, importSeconds)} | **${(importRate / parseRate).toFixed(2)}** | **${(peakKb / 1024).toFixed(0)} MB** (idle ${(idleKb / 1024).toFixed(0)} MB) |
+| **importAppleHealth** (worker process, one statement per ${batchElements.toLocaleString('en')} elements, pipelined) | ${importSeconds.toFixed(1)} | ${rate(result.records, importSeconds)} | ${mbps(parse.xmlBytes, importSeconds)} | **${(importRate / parseRate).toFixed(2)}** | **${(peakKb / 1024).toFixed(0)} MB** (idle ${(idleKb / 1024).toFixed(0)} MB) |
 ${again ? `| re-import, all already stored (${again.inserted} inserted, ${again.unchanged.toLocaleString('en')} unchanged) | ${againSeconds.toFixed(1)} | ${rate(again.records, againSeconds)} | ${mbps(parse.xmlBytes, againSeconds)} | ${(again.records / againSeconds / parseRate).toFixed(2)} | ${(peakKb2 / 1024).toFixed(0)} MB |\n` : ''}| baseline: multi-row upsert per batch (upsertRecords), in-process, no overlap${baseBytes < parse.xmlBytes ? `, first ${(baseBytes / 1e6).toFixed(0)} MB (stopped after ${limit} s)` : ''} | ${baseSeconds.toFixed(1)} | ${rate(baseRecords, baseSeconds)} | ${mbps(baseBytes, baseSeconds)} | ${(baseRate / parseRate).toFixed(2)} | — |
 
 importAppleHealth ÷ baseline: **${(importRate / baseRate).toFixed(2)}×**. Result of the import: ${result.inserted.toLocaleString('en')} inserted,
