@@ -74,8 +74,8 @@ export function progressOf(row: FileImportRow, done = row.status === 'completed'
   };
 }
 
-// A slice re-reads the file from its start up to the committed position (deflate cannot seek) and
-// ends with a recompute of the days it touched: long slices make both rare. The activity heartbeats
+// A slice re-reads the file from its start up to the committed position (deflate cannot seek): long
+// slices make that rare. The import's days are recomputed once, when its last slice ends. The activity heartbeats
 // after every batch, so a killed worker is still noticed within the heartbeat timeout, and progress
 // shows in the heartbeat details (`--follow`, the Temporal UI) between slices.
 const DEFAULT_SLICE_SECONDS = 300;
@@ -85,7 +85,7 @@ const DEFAULT_SLICE_SECONDS = 300;
 const IN_FLIGHT = 2;
 // 2,000 top-level elements (about 1 MB of XML): large enough that per-statement costs vanish, small
 // enough that the two batches in flight (one parsed, one stored) stay around 10–20 MB, inside the
-// worker's recommended 128 MB old space (bench/apple-health/REPORT.md, _Memory_). The worker passes
+// worker's old space (96 MB in docker-compose.yml; raise it for larger batches) (bench/apple-health/REPORT.md, _Memory_). The worker passes
 // IMPORT_BATCH_ELEMENTS (same default); this one serves activities built without it.
 export const DEFAULT_BATCH_ELEMENTS = 2_000;
 
@@ -179,7 +179,14 @@ export function createImportFileActivities(deps: ImportFileDeps) {
         // export touches nearly all of its days (it is ordered by type, not by time), and a recompute
         // reads the user's whole history, so one per slice made long imports quadratic.
         if (stopped) return progressOf(row, false);
-        await refreshDeferredDailyRows(sql, input.userId, input.provider);
+        // One statement over the user's history: keep heartbeating while it runs, or a long one
+        // would time the attempt out and a retry would start beside it.
+        const beat = setInterval(() => context.heartbeat(progressOf(row)), 10_000);
+        try {
+          await refreshDeferredDailyRows(sql, input.userId, input.provider);
+        } finally {
+          clearInterval(beat);
+        }
         await finishFileImport(sql, runId, { status: 'completed' });
         log.info({ records: row.records, inserted: row.inserted }, 'import completed');
         return progressOf(row, true);

@@ -50,7 +50,7 @@ export function laneOfKey(key: number): BudgetLane {
   return laneOfPriorityKey(key) ?? DEFAULT_ACQUISITION.lane;
 }
 
-/** One acquisition waiting for a slot, as every process sees it (the rate_budget_waiters table). */
+/** One acquisition waiting for a slot in this process's queue (providers/budget-queue.ts). */
 export interface BudgetWaiter {
   id: string;
   lane: BudgetLane;
@@ -64,7 +64,7 @@ export interface BudgetWaiter {
 /**
  * The waiter the next slot goes to: the lowest lane; within the backfill lane, round-robin over users
  * (the user whose last backfill grant is oldest, never-served first); otherwise first come, first
- * served. Ties fall back to arrival, then id, so every process picks the same head.
+ * served. Ties fall back to arrival, then id, so the order is deterministic.
  */
 export function pickNext<W extends BudgetWaiter>(waiters: readonly W[]): W | undefined {
   let best: W | undefined;

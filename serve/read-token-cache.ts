@@ -31,7 +31,12 @@ export function createReadTokenCache(
   let unlisten: (() => Promise<void>) | undefined;
   let retry: NodeJS.Timeout | undefined;
 
-  const forget = () => entries.clear();
+  // Bumped by every notification, so a lookup that started before one does not cache its answer.
+  let generation = 0;
+  const forget = () => {
+    generation += 1;
+    entries.clear();
+  };
   const listen = () => {
     sql
       .listen(READ_TOKENS_CHANNEL, forget, () => {
@@ -56,8 +61,10 @@ export function createReadTokenCache(
       const hit = entries.get(key);
       if (hit && hit.expiresAt > now()) return hit.scope;
       entries.delete(key);
+      // A notification that arrives while the query runs must win: cache only if none did.
+      const generationBefore = generation;
       const scope = await scopeForReadToken(sql, token);
-      if (scope && listening) {
+      if (scope && listening && generation === generationBefore) {
         if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
         entries.set(key, { scope, expiresAt: now() + READ_TOKEN_CACHE_TTL_MS });
       }

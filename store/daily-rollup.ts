@@ -1,6 +1,6 @@
 // The stored daily rows (daily_summary, daily_health_by_source) for bulk loads: a transaction that
-// defers them only marks the days it touched, and the loader recomputes those once per slice
-// instead of once per batch (sql/083_daily_summary_deferred.sql; docs/views.md, "Stored daily rows").
+// defers them only marks the days it touched, and the loader recomputes those once, when the
+// import ends, instead of once per batch (sql/083_daily_summary_deferred.sql; docs/views.md, "Stored daily rows").
 import type postgres from 'postgres';
 import type { Sql } from './db.ts';
 

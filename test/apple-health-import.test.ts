@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportStats } from './support/apple-export/generate.ts';
 import { writeExportXml, writeExportZip } from './support/apple-export/write.ts';
-import { fingerprint, runImport, storedKinds } from './support/apple-import.ts';
+import { fingerprint, runImport, startImport, storedKinds } from './support/apple-import.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { createTestTemporal, type TestTemporal } from './support/temporal.ts';
 
@@ -99,7 +99,7 @@ describe('importAppleHealth on a generated export.zip (localized name, routes, q
     expect(ledger?.status).toBe('completed');
     expect(ledger?.byte_offset).toBeLessThanOrEqual(ledger?.xml_bytes ?? 0);
 
-    // The import defers the stored daily rows per batch and refreshes them per slice: once done,
+    // The import defers the stored daily rows per batch and refreshes them when it ends: once done,
     // they are exactly the live aggregate, and nothing is left marked.
     const dailyRows = await db.sql`select * from daily_summary_rollup where user_id = 'ana'`;
     const onlyStored = await db.sql`
@@ -141,6 +141,40 @@ describe('importAppleHealth on a generated export.zip (localized name, routes, q
     // except the export date (one per export) and the Me record are only added/kept once.
     for (const f of before) expect(after).toContain(f);
     expect(result.inserted).toBe(after.length - before.length);
+  });
+});
+
+describe('a cancelled import', () => {
+  it('says so in the ledger and shows the days of the batches it committed', async () => {
+    const path = join(dir, 'cancelled.xml');
+    await writeExportXml(path, { seed: 11, days: 120, heartRatePerDay: 1000 });
+    // Small batches so the first ones commit long before the file ends.
+    const handle = await startImport(temporal.client, taskQueue(), {
+      userId: 'cora',
+      path,
+      options: { batchElements: 100 },
+    });
+    const committed = async () => {
+      const [row] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from records where user_id = 'cora'`;
+      return row?.n ?? 0;
+    };
+    for (let i = 0; i < 600 && (await committed()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await committed()).toBeGreaterThan(0);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    // The ledger and the stored daily rows settle once the non-cancellable clean-up has run.
+    let ledger: { status: string; error: string | null } | undefined;
+    for (let i = 0; i < 300; i++) {
+      [ledger] = await db.sql<{ status: string; error: string | null }[]>`
+        select status, error from file_imports where user_id = 'cora'`;
+      if (ledger?.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ledger).toEqual({ status: 'failed', error: 'cancelled' });
+    const [days] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from daily_summary_rollup where user_id = 'cora'`;
+    expect(days?.n).toBeGreaterThan(0);
   });
 });
 

@@ -97,7 +97,10 @@ export async function updateScheduleInterval(
       spec: { intervals: [{ every: `${plan.intervalMinutes}m`, offset: `${offset}m` }] },
       state: {
         ...previous.state,
-        note: `Syncs ${plan.provider} data of ${plan.userId} every ${plan.intervalMinutes} min (incrementalSync; budget plan).`,
+        // A paused schedule's note says why it is paused (reauth needed): keep it.
+        note: previous.state.paused
+          ? previous.state.note
+          : `Syncs ${plan.provider} data of ${plan.userId} every ${plan.intervalMinutes} min (incrementalSync; budget plan).`,
       },
     }));
   } catch (error) {

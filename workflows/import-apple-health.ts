@@ -3,7 +3,14 @@
 // committed position for up to five minutes; between them the `progress` query and the current details
 // show records, bytes and an ETA. The workflow completes only once the whole file is stored.
 import { ApplicationFailure } from '@temporalio/common';
-import { defineQuery, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
 import type { ImportProgress } from '../activities/import-file.ts';
 import type { Activities } from '../activities/index.ts';
 import { fileImportSourceOf } from '../providers/file-import-sources.ts';
@@ -85,7 +92,10 @@ export async function importAppleHealth(input: ImportAppleHealthInput): Promise<
         batchElements: options.batchElements,
       });
     } catch (error) {
-      await failFileImport({ error: (error as Error).message });
+      // Also when the workflow is cancelled: the ledger says so and the committed batches' days are
+      // recomputed (a cancelled scope would cancel this call too).
+      const reason = isCancellation(error) ? 'cancelled' : (error as Error).message;
+      await CancellationScope.nonCancellable(() => failFileImport({ error: reason }));
       throw error;
     }
     slices++;

@@ -34,7 +34,12 @@ export async function readFetch(
           userId: input.userId,
           provider: input.provider,
           errorType: typeof cause.type === 'string' ? cause.type : 'InternalError',
-          reason: cause.message,
+          // A classified failure's message is written for users (activities/failures.ts); anything
+          // else may be internal error text, which API clients must not see.
+          reason:
+            typeof cause.type === 'string'
+              ? cause.message
+              : 'the fetch failed; the worker log has the details',
           workflowId: workflowInfo().workflowId,
         });
       }
