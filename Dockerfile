@@ -4,8 +4,10 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
 
-# Dependencies first, so source edits reuse this layer.
+# Dependencies first, so source edits reuse this layer; patches/ holds the fixes npm ci applies to
+# them (patch-package, docs/operating.md "Dependency patches").
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
