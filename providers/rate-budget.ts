@@ -1,13 +1,16 @@
 // One request budget per provider app (DESIGN.md decision 4). A provider counts requests per app,
 // across every user and every worker, so the budget that spaces requests must be shared too.
 //
-// Both budgets space requests evenly at 60s / rpm instead of bursting up to a window's limit: even
-// spacing cannot overrun a fixed window, a sliding window or a token bucket of the provider, whichever
-// it uses. Slots are at least T = 60s/rpm apart, so a half-open 60 s window holds at most rpm slots
-// (rpm+1 slots span rpm·T = 60 s, which only a closed window contains). Requests leave at
-// slot + d with 0 <= d <= D (timer lateness, event loop), so the provider can see at most
-// rpm + ceil(D / T) requests in any 60 s window: one over at worst while D < T, which holds with room
-// to spare (T is 600 ms at 100/min). The provider's headers (observe) and 429s (penalize) cover the rest.
+// Both budgets space requests evenly instead of bursting up to a window's limit: even spacing cannot
+// overrun a fixed window, a sliding window or a token bucket of the provider, whichever it uses, as
+// long as the requests leave when their slots say. They leave late, by 0 <= d <= D (timer lateness,
+// event loop, the network), and at exactly 60 s / rpm apart any lateness is too much: rpm+1 slots
+// span exactly 60 s, so a first request that left late and the rpm-th after it that left on time
+// fall into one 60 s window (a window anchored at that first request, as WHOOP's are, sees rpm+1).
+// So slots are T' = T·(1 + 1/rpm) apart (T = 60 s / rpm, slotIntervalMs): rpm+1 slots span 60 s + T,
+// and the provider sees at most rpm requests in any 60 s window while D < T (600 ms at 100/min,
+// 3 s at 20/min). It costs 1/(rpm+1) of the pace (1 % at 100/min). The provider's headers (observe)
+// and 429s (penalize) cover lateness beyond that.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pThrottle from 'p-throttle';
 import type postgres from 'postgres';
@@ -52,12 +55,12 @@ export function observationDelayMs(observation: RateLimitObservation, requestsPe
   if (remaining <= 0) return resetMs;
   if (remaining >= requestsPerMinute) return 0;
   const spreadMs = resetMs / remaining;
-  return spreadMs > intervalOf(requestsPerMinute) ? spreadMs : 0;
+  return spreadMs > slotIntervalMs(requestsPerMinute) ? spreadMs : 0;
 }
 
 /** In-process only: right for one worker, and the building block of the shared budget's local queue. */
 export function createLocalBudget(requestsPerMinute: number): RateBudget {
-  const intervalMs = intervalOf(requestsPerMinute);
+  const intervalMs = slotIntervalMs(requestsPerMinute);
   const spaced = pThrottle({ limit: 1, interval: intervalMs, strict: true })(() => {});
   const serial = serialQueue();
   let pausedUntil = 0;
@@ -120,7 +123,7 @@ export function createSharedBudget(
   requestsPerMinute: number,
   options: SharedBudgetOptions = {},
 ): SharedBudget {
-  const intervalMs = intervalOf(requestsPerMinute);
+  const intervalMs = slotIntervalMs(requestsPerMinute);
   const horizonMs = options.horizonMs ?? Math.max(2 * intervalMs, 250);
   let ready: Promise<void> | undefined;
   let pendingWrite: Promise<void> = Promise.resolve();
@@ -218,11 +221,13 @@ export function createSharedBudget(
   };
 }
 
-function intervalOf(requestsPerMinute: number): number {
+/** The spacing of slots: 60 s / rpm plus 1/rpm of it as room for lateness (see the top of this file). */
+export function slotIntervalMs(requestsPerMinute: number): number {
   if (!Number.isFinite(requestsPerMinute) || requestsPerMinute <= 0) {
     throw new RangeError(`requestsPerMinute must be a positive number, got ${requestsPerMinute}`);
   }
-  return 60_000 / requestsPerMinute;
+  const perRequest = 60_000 / requestsPerMinute;
+  return perRequest + perRequest / requestsPerMinute;
 }
 
 /** `ref: false` for waits as long as a day: they must not keep a process that is shutting down alive. */

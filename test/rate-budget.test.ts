@@ -9,7 +9,9 @@ import {
   createSharedBudget,
   observationDelayMs,
   type RateBudget,
+  slotIntervalMs,
 } from '../providers/rate-budget.ts';
+import { RequestBudget } from '../providers/whoop/sandbox/rate-limit.ts';
 import { connect, type Sql } from '../store/db.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -88,6 +90,43 @@ describe('observationDelayMs', () => {
     expect(observationDelayMs({ remaining: 9000, resetSeconds: 80_000 }, 100)).toBe(0);
     // …a nearly spent one spreads what is left until the reset.
     expect(observationDelayMs({ remaining: 40, resetSeconds: 3600 }, 100)).toBe(90_000);
+  });
+});
+
+describe('slot spacing leaves room for lateness', () => {
+  /** 429s from the WHOOP sandbox's minute window (anchored at a request) for slots `intervalMs` apart,
+   * each request leaving late by a pseudo-random 0 ≤ d < lateness ms. */
+  function rejectedBySandbox(rpm: number, intervalMs: number, latenessMs: number): number {
+    let now = 0;
+    const budget = new RequestBudget(rpm, 1_000_000, () => now);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const leaves = Array.from({ length: 20 * rpm }, (_, k) => k * intervalMs + random() * latenessMs);
+    let rejected = 0;
+    for (const at of leaves.sort((a, b) => a - b)) {
+      now = at;
+      if (!budget.take().allowed) rejected++;
+    }
+    return rejected;
+  }
+
+  it('one slot of lateness never overruns a window anchored at a late request', () => {
+    expect(slotIntervalMs(20)).toBe(3150);
+    expect(slotIntervalMs(100)).toBeCloseTo(606, 6);
+    for (const rpm of [20, 100, 150]) {
+      const lateness = 60_000 / rpm - 1; // just under one slot of 60 s / rpm
+      expect(rejectedBySandbox(rpm, slotIntervalMs(rpm), lateness)).toBe(0);
+      // Spaced at exactly 60 s / rpm, the same lateness draws 429s.
+      expect(rejectedBySandbox(rpm, 60_000 / rpm, lateness)).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects a pace that is not a positive number', () => {
+    expect(() => slotIntervalMs(0)).toThrow(RangeError);
+    expect(() => slotIntervalMs(Number.NaN)).toThrow(RangeError);
   });
 });
 

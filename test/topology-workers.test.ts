@@ -5,17 +5,17 @@
 // workflows carry their Temporal priority and fairness keys; the budget plan drives the schedules.
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBackfill, startSync } from '../cli/operations.ts';
+import { slotIntervalMs } from '../providers/rate-budget.ts';
 import { scheduleId } from '../worker/schedules.ts';
 import { day, expectCompleted, iso } from './support/reliability.ts';
 import { startWhoopStack, type WhoopStack } from './support/whoop-stack.ts';
 import { spawnWorkerProcess, type WorkerProcess, waitUntil } from './support/worker-process.ts';
 
-// One slot every 3 s across all workers: the queue is long enough to see the order, and a slot is
-// longer than the timer lateness of three busy processes on a loaded machine (the budget's bound
-// holds while that lateness stays below one slot: providers/rate-budget.ts). At 2 s slots a
-// fresh-clone CI run, with other suites beside it, once drew one 429 from the sandbox.
+// One slot about every 3 s across all workers: the queue is long enough to see the order. The budget
+// leaves one slot of room for the timer lateness of three busy processes (providers/rate-budget.ts);
+// before it did, a fresh-clone CI run with other suites beside it drew one 429 at this pace.
 const RPM = 20;
-const SLOT_MS = 60_000 / RPM;
+const SLOT_MS = slotIntervalMs(RPM);
 const WORKERS = 3;
 
 let stack: WhoopStack | undefined;
@@ -62,7 +62,7 @@ describe(`${WORKERS} worker processes, one Postgres, one Temporal`, () => {
       }),
     ]);
     // Backfill windows are queued in the budget before the sync starts: at least five windows
-    // running (each waits for its slots, one every 2 s) and a worker advertising backfills waiting.
+    // running (each waits for its slots, one every 3 s) and a worker advertising backfills waiting.
     const backfillsWaiting = async () => {
       const [row] = await s.db.sql<{ windows: number; advertised: number }[]>`
         select (select count(*)::int from sync_runs where workflow_type = 'backfill' and status = 'running') as windows,
