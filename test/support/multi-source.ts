@@ -4,9 +4,8 @@
 //     stored by upsertRecords.
 //   * Oura: /v2/usercollection documents built around each WHOOP night (the devices measure the
 //     same nights), mapped by the Oura mapping, stored by upsertRecords.
-//   * Apple Health: export Records as the Apple Health mapping stores them (the element's attributes
-//     with a numeric `value`, `source` = sourceName, content-keyed ids). That mapping lives on the
-//     Apple Health branch, not merged here yet; these records have the shape it writes.
+//   * Apple Health: export Records in the shape the Apple Health mapping stores them
+//     (test/support/apple-records.ts).
 // Every figure the tests expect is kept here, computed from the documents, not from the views.
 import { contentKey } from '../../providers/content-key.ts';
 import { mapOuraDocuments } from '../../providers/oura/mapping.ts';
@@ -16,6 +15,9 @@ import { createWhoopClient } from '../../providers/whoop/client.ts';
 import { startWhoopSandbox, type WhoopSandbox } from '../../providers/whoop/sandbox/index.ts';
 import type { Sql } from '../../store/db.ts';
 import { upsertRecords } from '../../store/records.ts';
+import { appleDate, appleNight, appleRecord, localDayOf, type Night } from './apple-records.ts';
+
+export type { Night } from './apple-records.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -40,13 +42,6 @@ const OURA_ACTIVITY_REST = {
   target_calories: 450,
   target_meters: 8000,
 };
-
-export interface Night {
-  day: string;
-  startAt: Date;
-  endAt: Date;
-  tzOffset: string;
-}
 
 /** What each device reported for one local day (null: it reported nothing). */
 export interface DayTruth {
@@ -84,111 +79,12 @@ export function must<T>(value: T | undefined | null): T {
   return value;
 }
 
-/** An instant as Apple's export writes it: local wall clock with the offset ("2024-03-01 07:10:00 +0900"). */
-function appleDate(instant: Date, offset: string): string {
-  const sign = offset.startsWith('-') ? -1 : 1;
-  const [h, m] = offset.slice(1).split(':').map(Number);
-  const local = new Date(instant.getTime() + sign * ((h ?? 0) * 60 + (m ?? 0)) * MINUTE);
-  return `${local.toISOString().slice(0, 19).replace('T', ' ')} ${offset.replace(':', '')}`;
-}
-
 /** An ISO instant with the wearer's offset, as Oura writes bedtime_start. */
 function ouraTime(instant: Date, offset: string): string {
   const sign = offset.startsWith('-') ? -1 : 1;
   const [h, m] = offset.slice(1).split(':').map(Number);
   const local = new Date(instant.getTime() + sign * ((h ?? 0) * 60 + (m ?? 0)) * MINUTE);
   return `${local.toISOString().slice(0, 19)}${offset}`;
-}
-
-function localDayOf(instant: Date, offset: string): string {
-  return appleDate(instant, offset).slice(0, 10);
-}
-
-/** An Apple Health Record as the Apple Health mapping stores it. */
-function appleRecord(
-  type: string,
-  sourceName: string,
-  start: Date,
-  end: Date,
-  offset: string,
-  value: number | string,
-  unit?: string,
-): MappedRecord {
-  const attrs: Record<string, unknown> = {
-    type,
-    sourceName,
-    ...(unit ? { unit } : {}),
-    startDate: appleDate(start, offset),
-    endDate: appleDate(end, offset),
-    creationDate: appleDate(end, offset),
-    value,
-  };
-  return {
-    kind: 'record',
-    sourceId: contentKey([
-      'record',
-      type,
-      sourceName,
-      unit ?? null,
-      String(value),
-      start.getTime(),
-      end.getTime(),
-    ]),
-    startAt: start,
-    endAt: end,
-    tzOffset: offset,
-    localDay: localDayOf(start, offset),
-    providerUpdatedAt: end,
-    payload: attrs,
-    source: sourceName,
-  };
-}
-
-/** A night's sleep stages as an Apple device writes them: in bed, then core/deep/REM/awake intervals. */
-function appleNight(
-  sourceName: string,
-  night: Night,
-  shiftMin: number,
-): { records: MappedRecord[]; asleepMin: number } {
-  const start = new Date(night.startAt.getTime() + shiftMin * MINUTE);
-  const end = new Date(night.endAt.getTime() + shiftMin * MINUTE);
-  const total = (end.getTime() - start.getTime()) / MINUTE;
-  const stages: [string, number][] = [
-    ['AsleepCore', 0.3],
-    ['AsleepDeep', 0.2],
-    ['Awake', 0.05],
-    ['AsleepREM', 0.25],
-    ['AsleepCore', 0.2],
-  ];
-  const records = [
-    appleRecord(
-      'HKCategoryTypeIdentifierSleepAnalysis',
-      sourceName,
-      start,
-      end,
-      night.tzOffset,
-      'HKCategoryValueSleepAnalysisInBed',
-    ),
-  ];
-  let at = start.getTime();
-  let asleepMin = 0;
-  for (const [stage, share] of stages) {
-    const minutes = Math.round(total * share);
-    const next = at + minutes * MINUTE;
-    records.push(
-      appleRecord(
-        'HKCategoryTypeIdentifierSleepAnalysis',
-        sourceName,
-        new Date(at),
-        new Date(next),
-        night.tzOffset,
-        `HKCategoryValueSleepAnalysis${stage}`,
-      ),
-    );
-    if (stage.startsWith('Asleep')) asleepMin += minutes;
-    at = next;
-  }
-  return { records, asleepMin };
 }
 
 export async function seedMultiSource(
