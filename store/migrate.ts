@@ -29,6 +29,10 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<MigrationR
   const files = (await readdir(dir)).filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name)).sort();
   await sql`create table if not exists schema_migrations (
     name text primary key, checksum text not null, applied_at timestamptz not null default now())`;
+  // A rebuild owed by applied migrations, recorded in their transaction and cleared in the rebuild's:
+  // a rebuild that failed (or a process killed during it) is run again by the next migrate.
+  await sql`create table if not exists schema_rebuild_pending (
+    what text primary key, since timestamptz not null default now())`;
   const result: MigrationResult = { applied: [], skipped: [] };
   for (const file of files) {
     const text = await readFile(join(dir, file), 'utf8');
@@ -57,21 +61,28 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<MigrationR
         throw new MigrationError(file, error);
       }
       await tx`insert into schema_migrations (name, checksum) values (${file}, ${checksum})`;
+      if (file > DAILY_ROLLUP_MIGRATION) {
+        await tx`insert into schema_rebuild_pending (what) values (${DAILY_ROWS}) on conflict do nothing`;
+      }
       return true;
     });
     (applied ? result.applied : result.skipped).push(file);
   }
-  if (result.applied.some((file) => file > DAILY_ROLLUP_MIGRATION)) {
-    // A later migration may change what a typed view returns (a new provider branch): the stored
-    // daily rows are recomputed once, after the whole batch (docs/views.md, "Stored daily rows").
-    await sql`select wearhouse_rebuild_daily_summary()
-              where to_regproc('wearhouse_rebuild_daily_summary') is not null`;
-  }
+  // A later migration may change what a typed view returns (a new provider branch): the stored
+  // daily rows are recomputed once, after the whole batch (docs/views.md, "Stored daily rows"), or
+  // now if an earlier migrate's rebuild never finished.
+  await sql.begin(async (tx) => {
+    const [owed] = await tx`delete from schema_rebuild_pending where what = ${DAILY_ROWS} returning what`;
+    if (!owed) return;
+    await tx`select wearhouse_rebuild_daily_summary()
+             where to_regproc('wearhouse_rebuild_daily_summary') is not null`;
+  });
   return result;
 }
 
 /** The migration that stores daily_summary's rows (it fills them itself). */
 const DAILY_ROLLUP_MIGRATION = '080_daily_summary_rollup.sql';
+const DAILY_ROWS = 'stored daily rows';
 
 /** The Grafana role's password comes from the environment, never from a migration file. */
 export async function setGrafanaPassword(sql: Sql, password: string): Promise<void> {

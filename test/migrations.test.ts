@@ -53,4 +53,34 @@ describe('migrations', () => {
     const [ok] = await db.sql`select to_regclass('mig_ok') as t`;
     expect(ok?.t).not.toBeNull();
   });
+
+  it('run a rebuild of the stored daily rows again when the last one failed', async () => {
+    // A stored row no record backs: a rebuild removes it.
+    await db.sql`insert into users (id) values ('ghost') on conflict do nothing`;
+    await db.sql`insert into daily_summary_rollup (user_id, provider, day) values ('ghost', 'whoop', '2024-01-01')`;
+    const ghosts = async () =>
+      (
+        await db.sql<
+          { n: number }[]
+        >`select count(*)::int as n from daily_summary_rollup where user_id = 'ghost'`
+      )[0]?.n;
+    // A migration after the stored rows owes a rebuild; make that rebuild fail.
+    await db.sql`alter function wearhouse_rebuild_daily_summary() rename to wearhouse_rebuild_saved`;
+    await db.sql`create function wearhouse_rebuild_daily_summary() returns void language plpgsql
+                 as $$ begin raise exception 'rebuild interrupted'; end; $$`;
+    const dir = await mkdtemp(join(tmpdir(), 'wearhouse-mig-'));
+    await writeFile(join(dir, '900_later.sql'), 'create table mig_later (id int);');
+    await expect(migrate(db.sql, dir)).rejects.toThrow(/rebuild interrupted/);
+    expect(await ghosts()).toBe(1);
+    const owed = await db.sql`select what from schema_rebuild_pending`;
+    expect(owed).toHaveLength(1);
+
+    await db.sql`drop function wearhouse_rebuild_daily_summary()`;
+    await db.sql`alter function wearhouse_rebuild_saved() rename to wearhouse_rebuild_daily_summary`;
+    // Nothing left to apply, but the owed rebuild runs, once.
+    const again = await migrate(db.sql, dir);
+    expect(again.applied).toEqual([]);
+    expect(await ghosts()).toBe(0);
+    expect(await db.sql`select what from schema_rebuild_pending`).toHaveLength(0);
+  });
 });
