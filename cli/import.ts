@@ -1,8 +1,11 @@
 // `wearhouse import <source> --user U FILE [--follow]`: starts the source's import workflow on a file
-// the worker can read (an absolute path), and with --follow shows its progress until it ends.
+// the worker can read (an absolute path), and with --follow shows its progress until it ends, batch
+// by batch (the running slice's heartbeats), not only when a slice ends.
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type WorkflowHandle, WorkflowIdReusePolicy } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { ImportProgress } from '../activities/import-file.ts';
 import { fileImportSources } from '../providers/file-import-sources.ts';
 import type { Config } from '../worker/config.ts';
 import type { ImportWorkflowProgress } from '../workflows/import-apple-health.ts';
@@ -54,7 +57,7 @@ export async function importCommand({ config, values, args }: ImportCommandInput
       ],
     });
     say(`started ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-    if (values.follow) await followImport(handle);
+    if (values.follow) await followImport(handle, userId, path);
   } finally {
     await clients.close();
   }
@@ -72,7 +75,46 @@ export function importProgressLine(p: ImportWorkflowProgress, width = 30): strin
   );
 }
 
-async function followImport(handle: WorkflowHandle): Promise<void> {
+/**
+ * What --follow shows: the workflow's progress (it changes when a slice of up to five minutes ends),
+ * or the running slice's last heartbeat (every batch) when that is further along, with the ETA at the
+ * rate since the import started.
+ */
+export function latestImportProgress(
+  fromWorkflow: ImportWorkflowProgress | null,
+  heartbeat: ImportProgress | undefined,
+  context: { userId: string; path: string; elapsedSeconds: number },
+): ImportWorkflowProgress | null {
+  if (!heartbeat || heartbeat.done || (fromWorkflow && heartbeat.bytesDone <= fromWorkflow.bytesDone)) {
+    return fromWorkflow;
+  }
+  const left = heartbeat.bytesTotal === null ? null : heartbeat.bytesTotal - heartbeat.bytesDone;
+  return {
+    ...heartbeat,
+    userId: context.userId,
+    path: context.path,
+    slices: fromWorkflow?.slices ?? 0,
+    etaSeconds:
+      left === null || heartbeat.bytesDone === 0
+        ? null
+        : (context.elapsedSeconds * left) / heartbeat.bytesDone,
+  };
+}
+
+/** The last heartbeat of the import's running slice, if one is running and has beaten. */
+export async function runningSliceHeartbeat(
+  handle: WorkflowHandle,
+): Promise<{ heartbeat: ImportProgress | undefined; startedAt: Date }> {
+  const description = await handle.describe();
+  let heartbeat: ImportProgress | undefined;
+  for (const activity of description.raw.pendingActivities ?? []) {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (payload) heartbeat = defaultPayloadConverter.fromPayload<ImportProgress>(payload as Payload);
+  }
+  return { heartbeat, startedAt: description.startTime };
+}
+
+async function followImport(handle: WorkflowHandle, userId: string, path: string): Promise<void> {
   let finished = false;
   const result = handle.result().finally(() => {
     finished = true;
@@ -85,7 +127,10 @@ async function followImport(handle: WorkflowHandle): Promise<void> {
   };
   while (!finished) {
     try {
-      render(await handle.query<ImportWorkflowProgress | null>('progress'));
+      const fromWorkflow = await handle.query<ImportWorkflowProgress | null>('progress');
+      const { heartbeat, startedAt } = await runningSliceHeartbeat(handle);
+      const elapsedSeconds = (Date.now() - startedAt.getTime()) / 1000;
+      render(latestImportProgress(fromWorkflow, heartbeat, { userId, path, elapsedSeconds }));
     } catch {
       // Before the first workflow task the query has no answer yet: keep polling.
     }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importCommand, importProgressLine } from '../cli/import.ts';
+import { importCommand, importProgressLine, latestImportProgress } from '../cli/import.ts';
 import { InvalidInputError } from '../providers/errors.ts';
 import { loadConfig } from '../worker/config.ts';
 
@@ -59,5 +59,46 @@ describe('wearhouse import', () => {
     expect(importProgressLine({ ...base, done: true, bytesDone: 199.9e6, etaSeconds: 0 }, 4)).toBe(
       '[####] 100% · 199.9/200.0 MB · 120000 records (100000 new, 3 quarantined) · done',
     );
+  });
+
+  it('shows the running slice when its heartbeat is further along than the last finished slice', () => {
+    const slice = {
+      done: false,
+      container: 'zip',
+      xmlName: 'export.xml',
+      bytesTotal: 400,
+      bytesDone: 100,
+      elements: 10,
+      records: 10,
+      inserted: 10,
+      updated: 0,
+      unchanged: 0,
+      duplicates: 0,
+      quarantined: 0,
+      routes: 0,
+      attempts: 1,
+    };
+    const context = { userId: 'a', path: '/x.zip', elapsedSeconds: 30 };
+    const fromWorkflow = { ...slice, userId: 'a', path: '/x.zip', slices: 1, etaSeconds: 99 };
+    // Before any slice ended: the heartbeat, with the ETA at the rate so far (100 bytes in 30 s, 300 left).
+    expect(latestImportProgress(null, slice, context)).toMatchObject({
+      bytesDone: 100,
+      slices: 0,
+      etaSeconds: 90,
+    });
+    // A later heartbeat wins over the last slice's figures; an older or a final one does not.
+    expect(
+      latestImportProgress(fromWorkflow, { ...slice, bytesDone: 200, records: 20 }, context),
+    ).toMatchObject({
+      bytesDone: 200,
+      records: 20,
+      slices: 1,
+      etaSeconds: 30,
+    });
+    expect(latestImportProgress(fromWorkflow, { ...slice, bytesDone: 50 }, context)).toBe(fromWorkflow);
+    expect(latestImportProgress(fromWorkflow, { ...slice, bytesDone: 400, done: true }, context)).toBe(
+      fromWorkflow,
+    );
+    expect(latestImportProgress(fromWorkflow, undefined, context)).toBe(fromWorkflow);
   });
 });

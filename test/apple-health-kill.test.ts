@@ -4,7 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importProgressLine, latestImportProgress, runningSliceHeartbeat } from '../cli/import.ts';
+import type { ImportWorkflowProgress } from '../workflows/import-apple-health.ts';
 import type { ExportStats } from './support/apple-export/generate.ts';
 import { writeExportZip } from './support/apple-export/write.ts';
 import { fingerprint, runImport, startImport } from './support/apple-import.ts';
@@ -43,6 +46,32 @@ async function ledger(userId: string) {
   return row;
 }
 
+/** --follow mid-slice: the workflow has no progress yet (its one slice is running), the slice's
+ * heartbeat has, and that is what --follow draws (cli/import.ts). */
+async function expectFollowShowsTheRunningSlice(handle: WorkflowHandle) {
+  const fromWorkflow = await handle.query<ImportWorkflowProgress | null>('progress');
+  expect(fromWorkflow).toBeNull();
+  let shown: ImportWorkflowProgress | null = null;
+  await waitUntil(
+    'a heartbeat past the start',
+    async () => {
+      const { heartbeat } = await runningSliceHeartbeat(handle);
+      shown = latestImportProgress(fromWorkflow, heartbeat, {
+        userId: 'kim',
+        path: zipPath,
+        elapsedSeconds: 10,
+      });
+      return (shown?.bytesDone ?? 0) > 0;
+    },
+    30_000,
+  );
+  const progress = shown as ImportWorkflowProgress | null;
+  expect(progress?.bytesDone).toBeGreaterThan(0);
+  expect(progress?.bytesTotal).toBeGreaterThan(progress?.bytesDone ?? 0);
+  expect(progress?.etaSeconds).toBeGreaterThan(0);
+  expect(importProgressLine(progress as ImportWorkflowProgress)).toMatch(/\d+% · [\d.]+\/[\d.]+ MB/);
+}
+
 describe('Apple Health import with its worker killed mid-file', () => {
   it('resumes near where it stopped and ends exactly like an uninterrupted import', async () => {
     const options = { batchElements: 2_000, sliceSeconds: 600, heartbeatTimeoutSeconds: 2 };
@@ -79,6 +108,7 @@ describe('Apple Health import with its worker killed mid-file', () => {
       );
       const row = await ledger('kim');
       expect(row?.status).toBe('running');
+      if (killedAt.length === 0) await expectFollowShowsTheRunningSlice(handle);
       await worker.kill('SIGKILL');
       expect(worker.child.signalCode).toBe('SIGKILL');
       killedAt.push(row?.byte_offset ?? 0);
