@@ -6,7 +6,7 @@
 // long as the requests leave when their slots say. They leave late, by 0 <= d <= D (timer lateness,
 // event loop, the network), and at exactly 60 s / rpm apart any lateness is too much: rpm+1 slots
 // span exactly 60 s, so a first request that left late and the rpm-th after it that left on time
-// fall into one 60 s window (a window anchored at that first request, as WHOOP's are, sees rpm+1).
+// fall into one 60 s window (a window anchored at that first request, as some providers' are, sees rpm+1).
 // So slots are T' = T·(1 + 1/rpm) apart (T = 60 s / rpm, slotIntervalMs): rpm+1 slots span 60 s + T,
 // and the provider sees at most rpm requests in any 60 s window while D < T (600 ms at 100/min,
 // 3 s at 20/min). It costs 1/(rpm+1) of the pace (1 % at 100/min). The provider's headers (observe)
