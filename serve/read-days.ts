@@ -73,7 +73,8 @@ export interface DailyQuery {
 /** The days of [from, to] (ISO dates, both included). */
 export function daysOf(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
+  const last = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= last; t += DAY_MS) {
     days.push(new Date(t).toISOString().slice(0, 10));
   }
   return days;
@@ -118,10 +119,12 @@ export async function readDaily(deps: ReadDaysDeps, query: DailyQuery): Promise<
   const sources = query.detail ? await sourceMeasures(deps.sql, query.userId, range) : undefined;
   const stillMissing = [...missingByProvider(facts).keys()];
   const failed = facts.failures.filter((f) => stillMissing.includes(f.provider));
+  const coverageByDay = groupByDay(facts.coverage);
+  const recordsByDay = groupByDay(facts.records);
   const days = daysOf(query.from, query.to).map((day) =>
     dayEntry(day, {
-      coverage: facts.coverage.filter((c) => c.day === day),
-      records: facts.records.filter((r) => r.day === day),
+      coverage: coverageByDay.get(day) ?? [],
+      records: recordsByDay.get(day) ?? [],
       measures: facts.measures.get(day),
       sources: sources?.get(day),
       failures: failed,
@@ -202,6 +205,17 @@ function pullGates(lookbackOverride: number | undefined, now: Date): ProviderGat
     const finalBefore = new Date(Math.floor((now.getTime() - lookback * DAY_MS) / DAY_MS) * DAY_MS);
     return [{ provider, kinds: descriptor.kinds, finalBefore }];
   });
+}
+
+/** Rows by their day: one pass, not one scan of every row per day of the span. */
+function groupByDay<T extends { day: string }>(rows: readonly T[]): Map<string, T[]> {
+  const byDay = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = byDay.get(row.day);
+    if (list) list.push(row);
+    else byDay.set(row.day, [row]);
+  }
+  return byDay;
 }
 
 function missingByProvider(facts: DayFacts): Map<string, string[]> {
