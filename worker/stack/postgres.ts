@@ -22,9 +22,16 @@ export interface EmbeddedPostgresOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+  /** More `-c name=value` server settings, over the defaults below (benches comparing settings). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 const user = 'wearhouse';
+
+const SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  listen_addresses: '127.0.0.1',
+  max_connections: '200',
+};
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
@@ -42,7 +49,10 @@ export async function startEmbeddedPostgres(
     // Postgres refuses to run as root; the library then runs it as a `postgres` system user.
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([name, value]) => [
+      '-c',
+      `${name}=${value}`,
+    ]),
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(String(error)),
   });
