@@ -149,6 +149,58 @@ async function probeBoth(batches: ImportBatch[]) {
   return { allIndexesMs: all, allMedian: median(all), withoutMs: without, withoutMedian: median(without) };
 }
 
+/** Index names in an EXPLAIN (FORMAT JSON) plan. */
+function indexesOf(plan: unknown): string[] {
+  if (typeof plan !== 'object' || plan === null) return [];
+  const node = plan as Record<string, unknown>;
+  const own = typeof node['Index Name'] === 'string' ? [node['Index Name'] as string] : [];
+  return [
+    ...own,
+    ...Object.values(node).flatMap((v) => (Array.isArray(v) ? v.flatMap(indexesOf) : indexesOf(v))),
+  ];
+}
+
+/**
+ * The reads of `records` the project makes (views, panels, store code), planned and run on the full
+ * table: which index each uses and how long it takes, with every index and without the dropped ones.
+ */
+async function explainReads(drop: readonly string[]) {
+  const [{ last } = { last: '2020-01-01' }] = await sql<{ last: string }[]>`
+    select max(local_day)::text as last from records`;
+  const month = `'${last}'::date - 30`;
+  const week = `'${last}'::date - 7`;
+  const reads: Record<string, string> = {
+    freshnessLastChange: `select max(last_changed_at) from records where provider = 'apple_health' and user_id = 'bench' and kind = 'record' and deleted_at is null`,
+    freshnessNewestStart: `select max(start_at) from records where provider = 'apple_health' and user_id = 'bench' and kind = 'record' and deleted_at is null`,
+    startRange: `select count(*) from records where user_id = 'bench' and kind = 'record' and deleted_at is null and start_at >= ${month} and start_at < '${last}'::date`,
+    spanDeletion: `select count(*) from records where provider = 'apple_health' and user_id = 'bench' and kind = 'record' and start_at >= ${month} and start_at < '${last}'::date and deleted_at is null and not (source_id = any('{a,b}'::text[]))`,
+    dayRange: `select source_id from records where user_id = 'bench' and kind = 'record' and deleted_at is null and local_day between ${month} and '${last}'::date order by local_day, provider, source_id limit 101`,
+    heartRatePanel: `select date_trunc('hour', start_at), avg(value) from samples where user_id in ('bench') and type = 'HKQuantityTypeIdentifierHeartRate' and start_at >= ${week} and start_at < '${last}'::date group by 1`,
+    orphans: `select count(*) from records where provider = 'apple_health' and user_id = 'bench' and parent_kind = 'x' and parent_source_id = 'y' and start_at is null`,
+  };
+  const out: Record<string, { indexes: string[]; ms: number }> = {};
+  await sql
+    .begin(async (tx) => {
+      for (const name of drop) await tx.unsafe(`drop index ${name}`);
+      for (const [name, query] of Object.entries(reads)) {
+        await tx.unsafe(query); // warm
+        const [row] = await tx.unsafe(`explain (analyze, format json) ${query}`);
+        const plan = (row as unknown as { 'QUERY PLAN': { Plan: unknown; 'Execution Time': number }[] })[
+          'QUERY PLAN'
+        ][0];
+        out[name] = {
+          indexes: [...new Set(indexesOf(plan?.Plan))],
+          ms: Math.round((plan?.['Execution Time'] ?? 0) * 10) / 10,
+        };
+      }
+      throw new Error('rollback');
+    })
+    .catch((error: Error) => {
+      if (error.message !== 'rollback') throw error;
+    });
+  return out;
+}
+
 const report: Record<string, unknown> = {
   file: path,
   batchElements,
@@ -159,7 +211,7 @@ try {
   await migrate(sql);
   await sql`insert into users (id) values ('bench')`;
   const shown = await sql<{ name: string; setting: string; unit: string | null }[]>`
-    select name, setting, unit from pg_settings
+    select name, current_setting(name) as setting, null as unit from pg_settings
      where name in ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression',
                     'synchronous_commit', 'work_mem', 'maintenance_work_mem', 'wal_buffers')`;
   report.serverSettings = shown;
@@ -261,6 +313,9 @@ try {
   await sql`vacuum analyze records`;
   report.probeFull = await probeBoth(batches);
   log(`probe on the full table: ${JSON.stringify(report.probeFull)}`);
+  report.readsAllIndexes = await explainReads([]);
+  report.readsWithout = await explainReads(values['drop-index']);
+  log(`reads: ${JSON.stringify({ all: report.readsAllIndexes, without: report.readsWithout })}`);
   report.load = loadavg();
 } finally {
   if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);

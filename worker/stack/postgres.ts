@@ -28,9 +28,21 @@ export interface EmbeddedPostgresOptions {
 
 const user = 'wearhouse';
 
+// Sized for bulk loads (docs/operating.md, _Postgres settings_); docker-compose.yml gives its Postgres
+// the same (test/compose.test.ts). With Postgres' defaults (128 MB of shared buffers, a checkpoint
+// every ~540 MB of WAL) a 1 GB export import (bench/apple-health/) evicted and re-read the records' primary key (its
+// entries land at random places) and checkpointed every ~50 s, each checkpoint making the next write
+// to every page log the whole page (its REPORT.md, section 5).
+export const BULK_LOAD_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '512MB',
+  max_wal_size: '4GB',
+  checkpoint_timeout: '15min',
+};
+
 const SERVER_SETTINGS: Readonly<Record<string, string>> = {
   listen_addresses: '127.0.0.1',
   max_connections: '200',
+  ...BULK_LOAD_SETTINGS,
 };
 
 export async function startEmbeddedPostgres(
