@@ -11,6 +11,7 @@ import { DATASOURCE_UID } from '../grafana/src/common.ts';
 import { renderDashboards } from '../grafana/src/dashboards.ts';
 import { PROMETHEUS_UID } from '../grafana/src/worker.ts';
 import { envSchema, loadConfig } from '../worker/config.ts';
+import { BULK_LOAD_SETTINGS } from '../worker/stack/postgres.ts';
 
 const repo = new URL('../', import.meta.url);
 const text = (path: string) => readFile(new URL(path, repo), 'utf8');
@@ -115,6 +116,16 @@ describe('docker-compose.yml', () => {
       folder: 'wearhouse',
       options: { path: '/var/lib/grafana/dashboards' },
     });
+  });
+
+  it("runs Postgres with the embedded cluster's bulk-load settings (docs/operating.md)", () => {
+    const command = service('postgres').command ?? [];
+    expect(command[0]).toBe('postgres');
+    const settings = Object.fromEntries(
+      command.flatMap((arg, i) => (command[i - 1] === '-c' ? [arg.split('=', 2)] : [])),
+    );
+    expect(Object.keys(BULK_LOAD_SETTINGS)).toContain('shared_buffers');
+    expect(settings).toEqual(BULK_LOAD_SETTINGS);
   });
 
   it('runs Temporal as the dev server with the search attributes the workflows set', () => {

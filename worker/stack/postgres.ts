@@ -22,9 +22,28 @@ export interface EmbeddedPostgresOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+  /** More `-c name=value` server settings, over the defaults below (benches comparing settings). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 const user = 'wearhouse';
+
+// Sized for bulk loads (docs/operating.md, _Postgres settings_); docker-compose.yml gives its Postgres
+// the same (test/compose.test.ts). With Postgres' defaults (128 MB of shared buffers, a checkpoint
+// every ~540 MB of WAL) a 1 GB export import (bench/apple-health/) evicted and re-read the records' primary key (its
+// entries land at random places) and checkpointed every ~50 s, each checkpoint making the next write
+// to every page log the whole page (its REPORT.md, section 5).
+export const BULK_LOAD_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '512MB',
+  max_wal_size: '4GB',
+  checkpoint_timeout: '15min',
+};
+
+const SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  listen_addresses: '127.0.0.1',
+  max_connections: '200',
+  ...BULK_LOAD_SETTINGS,
+};
 
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
@@ -42,7 +61,10 @@ export async function startEmbeddedPostgres(
     // Postgres refuses to run as root; the library then runs it as a `postgres` system user.
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([name, value]) => [
+      '-c',
+      `${name}=${value}`,
+    ]),
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(String(error)),
   });
