@@ -14,10 +14,13 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
+  acrossUserMeans,
   connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
@@ -43,6 +46,8 @@ const WORKOUT_COUNT = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  // Every user: per day, workouts over users with one (workout_days_across_users, docs/views.md).
+  acrossUserMeans('workout_days_across_users', [['value', 'workouts', 'users']], 'sum(users) > 0'),
 );
 
 const BY_SPORT = `
@@ -72,6 +77,26 @@ const WEEKLY = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  // Every user: the weeks wholly in the range from the stored sums over users
+  // (workout_weeks_across_users, docs/views.md); the range's first and last weeks, which count only
+  // their days in the range, from the users' own workouts of those days.
+  `
+  select week::timestamp at time zone 'UTC' as time, '${MEAN_OF_USERS}',
+    sum(hours_sum) / nullif(sum(hours_n), 0) as value
+  from workout_weeks_across_users
+  where ${PROVIDERS} and ${ALL_USERS} and week >= $__timeFrom() and week + 6 <= $__timeTo()
+  group by week
+  having sum(users) > 0
+  union all
+  select time, '${MEAN_OF_USERS}', avg(value) from (
+    select date_trunc('week', day::timestamp) at time zone 'UTC' as time, user_id,
+      sum(duration_min) / 60 as value
+    from workouts_stored
+    where ${PROVIDERS} and $__timeFilter(day) and ${ALL_USERS}
+      and not (date_trunc('week', day)::date >= $__timeFrom() and date_trunc('week', day)::date + 6 <= $__timeTo())
+    group by 1, 2
+  ) edge
+  group by time`,
 );
 
 const LOG = `
