@@ -66,6 +66,12 @@ const ZONES = `
   group by 1
   order by 1`;
 
+// The range's whole ISO weeks: from the first Monday on or after its first day (inclusive) to the
+// Monday after the last Sunday on or before its last day (exclusive). $__timeFilter(day) compares
+// the day with the range's instants cast to dates.
+const FIRST_MONDAY = "date_trunc('week', $__timeFrom()::date + 6)::date";
+const MONDAY_AFTER = "date_trunc('week', $__timeTo()::date + 1)::date";
+
 // ISO weeks (Monday first) rather than $__timeGroup(day, '7d'), whose buckets start on Thursdays
 // (epoch-aligned); the time filter still comes from the picker.
 const WEEKLY = perUserOrMean(
@@ -77,14 +83,16 @@ const WEEKLY = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
-  // Every user: the weeks wholly in the range from the stored sums over users
-  // (workout_weeks_across_users, docs/views.md); the range's first and last weeks, which count only
-  // their days in the range, from the users' own workouts of those days.
+  // Every user: the weeks wholly in the range (from the first Monday on or after its first day to
+  // the last Sunday on or before its last) from the stored sums over users
+  // (workout_weeks_across_users, docs/views.md); the days before and after them, whose weeks count
+  // only their days in the range, from the users' own workouts of those days.
   `
   select week::timestamp at time zone 'UTC' as time, '${MEAN_OF_USERS}',
     sum(hours_sum) / nullif(sum(hours_n), 0) as value
   from workout_weeks_across_users
-  where ${PROVIDERS} and ${ALL_USERS} and week >= $__timeFrom() and week + 6 <= $__timeTo()
+  where ${PROVIDERS} and ${ALL_USERS}
+    and week >= ${FIRST_MONDAY} and week < ${MONDAY_AFTER}
   group by week
   having sum(users) > 0
   union all
@@ -92,8 +100,9 @@ const WEEKLY = perUserOrMean(
     select date_trunc('week', day::timestamp) at time zone 'UTC' as time, user_id,
       sum(duration_min) / 60 as value
     from workouts_stored
-    where ${PROVIDERS} and $__timeFilter(day) and ${ALL_USERS}
-      and not (date_trunc('week', day)::date >= $__timeFrom() and date_trunc('week', day)::date + 6 <= $__timeTo())
+    where ${PROVIDERS} and ${ALL_USERS}
+      and ((day >= $__timeFrom()::date and day < ${FIRST_MONDAY})
+        or (day >= ${MONDAY_AFTER} and day <= $__timeTo()::date))
     group by 1, 2
   ) edge
   group by time`,
