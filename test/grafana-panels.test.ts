@@ -228,6 +228,45 @@ describe('many users selected: the across-user mean (docs/dashboards.md, "Many u
   });
 });
 
+describe('many users selected: stored sums over users answer "All" as the users’ own rows do', () => {
+  // With every user selected these panels read across-user tables (sql/121, sql/122, sql/124;
+  // docs/dashboards.md, "Many users"); one more user in the list makes the same selection "some
+  // users", answered from each user's own rows. Both must draw the same points.
+  it.each([
+    ['Sleep', 'Sleep debt'],
+    ['Sleep', 'Hours asleep against sleep needed'],
+    ['Sleep', 'Performance, efficiency, consistency'],
+    ['Sleep', 'Respiratory rate'],
+    ['Sleep', 'Bed and wake times'],
+    ['Strain & workouts', 'Workouts'],
+    ['Strain & workouts', 'Weekly training volume'],
+    ['Pipeline health', 'Upserts by outcome'],
+    ['Pipeline health', 'Sync runs by status'],
+  ])('%s / %s', async (dashboard, title) => {
+    const target = panel(dashboard, title);
+    const all = (await runTarget(target, data.users)).rows;
+    await data.stack.db.sql`insert into users (id) values ('panel-nobody')`;
+    let some: Record<string, unknown>[];
+    try {
+      some = (await runTarget(target, data.users)).rows;
+    } finally {
+      await data.stack.db.sql`delete from users where id = 'panel-nobody'`;
+    }
+    expect(all.length).toBeGreaterThan(0);
+    const keys = (rows: Record<string, unknown>[]) =>
+      rows.map((r) => `${epochMs(r.time)} ${typeof r.metric === 'string' ? r.metric : ''}`);
+    expect(keys(all)).toEqual(keys(some));
+    all.forEach((row, i) => {
+      for (const [column, value] of Object.entries(row)) {
+        if (column === 'time' || column === 'metric') continue;
+        const other = some[i]?.[column];
+        if (value === null || other === null) expect(value, column).toBe(other);
+        else expect(Number(value), `${column} at ${keys(all)[i]}`).toBeCloseTo(Number(other), 6);
+      }
+    });
+  });
+});
+
 describe('the checker rejects broken panels', () => {
   const base = targets.find((t) => t.panelTitle === 'Recovery score') as PanelTarget;
 
