@@ -4,6 +4,8 @@
 // where they used to deadlock). Real Postgres, the project's own store functions.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectDashboardTargets, expandPanelSql, panelIntervalMs } from '../grafana/macros.ts';
+import { renderDashboards } from '../grafana/src/dashboards.ts';
 import type { MappedRecord } from '../providers/types.ts';
 import { softDeleteUnseen, upsertRecords } from '../store/records.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -64,6 +66,19 @@ const DEFINITIONS: [string, string, string][] = [
      from sleep_nights group by 1, 2, 3`,
   ],
   [
+    '(select * from daily_health_by_source_across_users where rows <> 0) as a',
+    'provider, label, day, bucket, rows, sleep_min_sum, sleep_min_n, resting_hr_bpm_sum, resting_hr_bpm_n, recovery_score_sum, recovery_score_n, steps_sum, steps_n, hrv_rmssd_ms_sum, hrv_rmssd_ms_n, hrv_sdnn_ms_sum, hrv_sdnn_ms_n',
+    `select provider, coalesce(source, provider) as label, day, ((hashtext(user_id) & 15))::smallint as bucket,
+       count(*)::int as rows,
+       coalesce(sum(sleep_min), 0) as sleep_min_sum, count(sleep_min)::int as sleep_min_n,
+       coalesce(sum(resting_hr_bpm), 0) as resting_hr_bpm_sum, count(resting_hr_bpm)::int as resting_hr_bpm_n,
+       coalesce(sum(recovery_score), 0) as recovery_score_sum, count(recovery_score)::int as recovery_score_n,
+       coalesce(sum(steps), 0) as steps_sum, count(steps)::int as steps_n,
+       coalesce(sum(hrv_rmssd_ms), 0) as hrv_rmssd_ms_sum, count(hrv_rmssd_ms)::int as hrv_rmssd_ms_n,
+       coalesce(sum(hrv_sdnn_ms), 0) as hrv_sdnn_ms_sum, count(hrv_sdnn_ms)::int as hrv_sdnn_ms_n
+     from daily_health_by_source_rollup group by 1, 2, 3, 4`,
+  ],
+  [
     '(select * from workout_days_across_users where users <> 0) as a',
     'provider, day, bucket, users, workouts',
     `select provider, day, ((hashtext(user_id) & 15))::smallint as bucket, count(*)::int as users,
@@ -85,7 +100,7 @@ async function drift(): Promise<Record<string, number>> {
   for (const [stored, columns, definition] of DEFINITIONS) {
     const list = columns
       .split(', ')
-      .map((c) => (/_sum$|_h$|_pct$|_bpm$|_min$/.test(c) ? `round(${c}::numeric, 6) as ${c}` : c))
+      .map((c) => (/_sum$|_h$|_pct$|_bpm$|_min$|_ms$/.test(c) ? `round(${c}::numeric, 6) as ${c}` : c))
       .join(', ');
     const a = `select ${list} from ${stored}`;
     const b = `select ${list} from (${definition}) d`;
@@ -294,5 +309,66 @@ describe('across-user rows', () => {
     } finally {
       await grafana.end();
     }
+  });
+
+  // The per-source panels with more than one user selected draw the mean over the users' rows per
+  // source (docs/dashboards.md, "Many users"): from daily_health_by_source_across_users with every
+  // user, from the rows with some. One more user in the list makes the same selection "some users".
+  it.each([
+    ['Overview', 'Sleep by source'],
+    ['Overview', 'Resting heart rate by source'],
+    ['Overview', 'Steps by source'],
+    ['Compare sources', 'Hours asleep by source'],
+    ['Compare sources', 'Resting heart rate by source'],
+    ['Compare sources', 'Recovery and readiness by source'],
+    ['Compare sources', 'HRV by source and kind'],
+  ])('draw the same per-source means for %s / %s with every user as with some', async (dashboard, title) => {
+    const target = must(
+      [...renderDashboards().values()]
+        .flatMap((json) => collectDashboardTargets(JSON.parse(json)))
+        .find((t) => t.dashboard === dashboard && t.panelTitle === title),
+    );
+    const users = (await db.sql<{ user_id: string }[]>`select distinct user_id from records order by 1`).map(
+      (r) => r.user_id,
+    );
+    await db.sql`insert into users (id) select unnest(${users}::text[]) on conflict do nothing`;
+    const sources = (
+      await db.sql<
+        { s: string }[]
+      >`select distinct coalesce(source, provider) as s from daily_health_by_source`
+    ).map((r) => r.s);
+    const providers = (await db.sql<{ p: string }[]>`select distinct provider as p from records`).map(
+      (r) => r.p,
+    );
+    const to = new Date();
+    const from = new Date(to.getTime() - 30 * 86_400_000);
+    const run = async () => {
+      const text = expandPanelSql(target.rawSql, {
+        from,
+        to,
+        intervalMs: panelIntervalMs(from, to),
+        variables: { user: users, provider: providers, source: sources },
+      });
+      const grafana = postgres(db.grafanaUrl, { max: 1, onnotice: () => {} });
+      try {
+        return await grafana.unsafe(text).simple();
+      } finally {
+        await grafana.end();
+      }
+    };
+    const all = await run();
+    await db.sql`insert into users (id) values ('across-nobody')`;
+    let some: Record<string, unknown>[];
+    try {
+      some = await run();
+    } finally {
+      await db.sql`delete from users where id = 'across-nobody'`;
+    }
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((r) => String(r.metric).startsWith('mean of selected users '))).toBe(true);
+    expect(all.map((r) => `${r.time} ${r.metric}`)).toEqual(some.map((r) => `${r.time} ${r.metric}`));
+    all.forEach((r, i) => {
+      expect(Number(r.value), `${r.time} ${r.metric}`).toBeCloseTo(Number(some[i]?.value), 6);
+    });
   });
 });

@@ -9,10 +9,14 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
   finish,
   legend,
+  MANY_USERS,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
+  ONE_USER,
   providerVariable,
   SLEEP_HOURS,
   series,
@@ -21,7 +25,7 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
-import { bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
+import { ACROSS_SOURCES, bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
 
 /** Per-device rows joined to the preferred figures of the same user and day. */
 const PAIRED = `
@@ -77,11 +81,30 @@ const STAGES = `
   group by 1, 2
   order by 1, 2`;
 
+// One series per user, source and kind; with more than one user selected, per source and kind the
+// mean over the selected users' rows (from the stored sums with every user; docs/dashboards.md).
 const HRV = `
   select $__timeGroupAlias(day, '1d'), user_id || ' ' || ${SOURCE_LABEL} || ' ' || kind as metric, value
   from daily_health_by_source
   cross join lateral (values ('RMSSD', hrv_rmssd_ms), ('SDNN', hrv_sdnn_ms)) k(kind, value)
-  where ${USERS} and ${SOURCES} and $__timeFilter(day) and value is not null
+  where ${USERS} and ${SOURCES} and $__timeFilter(day) and value is not null and ${ONE_USER}
+  union all
+  select time, '${MEAN_OF_USERS} ' || label || ' ' || kind, value
+  from (
+    select $__timeGroupAlias(day, '1d'), ${SOURCE_LABEL} as label,
+      avg(hrv_rmssd_ms) as rmssd, avg(hrv_sdnn_ms) as sdnn
+    from daily_health_by_source
+    where ${USERS} and ${SOURCES} and $__timeFilter(day) and ${MANY_USERS} and not (${ALL_USERS})
+    group by 1, 2
+    union all
+    select $__timeGroupAlias(day, '1d'), label,
+      sum(hrv_rmssd_ms_sum) / nullif(sum(hrv_rmssd_ms_n), 0), sum(hrv_sdnn_ms_sum) / nullif(sum(hrv_sdnn_ms_n), 0)
+    from daily_health_by_source_across_users
+    where ${ACROSS_SOURCES} and $__timeFilter(day) and ${ALL_USERS}
+    group by 1, 2
+  ) m
+  cross join lateral (values ('RMSSD', rmssd), ('SDNN', sdnn)) k(kind, value)
+  where value is not null
   order by 1, 2`;
 
 function sideBySide(title: string, description: string, sql: string, unit: string) {
@@ -126,7 +149,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Hours asleep by source',
         'Hours asleep per night (main sleep) from each selected device; a night belongs to the local day the wearer woke up.',
-        bySourceSeries('sleep_min / 60', 'sleep_min'),
+        bySourceSeries('sleep_min', 60),
         units.Hours,
       )
         .decimals(1)
@@ -158,7 +181,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Resting heart rate by source',
         'Resting heart rate (bpm) per day from each selected device.',
-        bySourceSeries('resting_hr_bpm', 'resting_hr_bpm'),
+        bySourceSeries('resting_hr_bpm'),
         'suffix: bpm',
       )
         .decimals(0)
@@ -186,7 +209,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Recovery and readiness by source',
         "Each provider's own 0-100 recovery or readiness score side by side; different scores, never averaged.",
-        bySourceSeries('recovery_score', 'recovery_score'),
+        bySourceSeries('recovery_score'),
         units.Percent,
       )
         .min(0)
@@ -198,7 +221,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Steps by source',
         'Steps per local day from each selected device (a phone and a watch count the same walks).',
-        bySourceSeries('steps', 'steps'),
+        bySourceSeries('steps'),
         units.Short,
       )
         .decimals(0)

@@ -195,7 +195,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Sleep by source',
         'Hours asleep per night as each selected device measured it ($provider, $source); a night is the local day the wearer woke up.',
-        bySourceSeries('sleep_min / 60', 'sleep_min'),
+        bySourceSeries('sleep_min', 60),
         units.Hours,
       )
         .decimals(1)
@@ -210,7 +210,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Resting heart rate by source',
         'Resting heart rate (bpm) per day as each selected device measured it.',
-        bySourceSeries('resting_hr_bpm', 'resting_hr_bpm'),
+        bySourceSeries('resting_hr_bpm'),
         'suffix: bpm',
       )
         .decimals(0)
@@ -221,7 +221,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Steps by source',
         "Steps per local day counted by each selected device (the phone and the watch count the same walks: compare, don't add).",
-        bySourceSeries('steps', 'steps'),
+        bySourceSeries('steps'),
         units.Short,
       )
         .decimals(0)
