@@ -269,9 +269,10 @@ export const MANY_USERS = 'cardinality(array[${user:sqlstring}]::text[]) > 1';
 export const ONE_USER = 'cardinality(array[${user:sqlstring}]::text[]) = 1';
 /** True when the $user variable holds every user of the variable's list (users), and more than one. */
 // Counts the selected values that are users: values matching nobody never make a selection "All".
+// One function call (sql/126): planned once, and never under a parallel scan of a gated-off arm.
 export const ALL_USERS =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
-  'cardinality(array[${user:sqlstring}]::text[]) > 1 and (select count(*) from users where id = any(array[${user:sqlstring}]::text[])) >= (select count(*) from users)';
+  'wearhouse_selects_all_users(array[${user:sqlstring}]::text[])';
 
 /** The series name of the across-user mean drawn when more than one user is selected. */
 export const MEAN_OF_USERS = 'mean of selected users';
