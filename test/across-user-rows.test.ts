@@ -79,6 +79,18 @@ const DEFINITIONS: [string, string, string][] = [
      from daily_health_by_source_rollup group by 1, 2, 3, 4`,
   ],
   [
+    '(select * from daily_health_across_users where users <> 0) as a',
+    'day, bucket, recovery_score_kind, hrv_kind, users, recovery_score_sum, recovery_score_n, hrv_ms_sum, hrv_ms_n, resting_hr_bpm_sum, resting_hr_bpm_n, sleep_h_sum, sleep_h_n, steps_sum, steps_n, active_energy_kcal_sum, active_energy_kcal_n',
+    `select day, ((hashtext(user_id) & 15))::smallint as bucket, recovery_score_kind, hrv_kind, count(*)::int as users,
+       coalesce(sum(recovery_score), 0) as recovery_score_sum, count(recovery_score)::int as recovery_score_n,
+       coalesce(sum(hrv_ms), 0) as hrv_ms_sum, count(hrv_ms)::int as hrv_ms_n,
+       coalesce(sum(resting_hr_bpm), 0) as resting_hr_bpm_sum, count(resting_hr_bpm)::int as resting_hr_bpm_n,
+       coalesce(sum(sleep_h), 0) as sleep_h_sum, count(sleep_h)::int as sleep_h_n,
+       coalesce(sum(steps), 0) as steps_sum, count(steps)::int as steps_n,
+       coalesce(sum(active_energy_kcal), 0) as active_energy_kcal_sum, count(active_energy_kcal)::int as active_energy_kcal_n
+     from daily_health_rollup group by 1, 2, 3, 4`,
+  ],
+  [
     '(select * from workout_days_across_users where users <> 0) as a',
     'provider, day, bucket, users, workouts',
     `select provider, day, ((hashtext(user_id) & 15))::smallint as bucket, count(*)::int as users,
@@ -322,6 +334,13 @@ describe('across-user rows', () => {
     ['Compare sources', 'Resting heart rate by source'],
     ['Compare sources', 'Recovery and readiness by source'],
     ['Compare sources', 'HRV by source and kind'],
+    ['Overview', 'Recovery / readiness'],
+    ['Overview', 'HRV'],
+    ['Overview', 'Resting heart rate'],
+    ['Overview', 'Sleep'],
+    ['Overview', 'Steps'],
+    ['Overview', 'Active energy'],
+    ['Overview', 'Recovery / readiness (preferred source)'],
   ])('draw the same per-source means for %s / %s with every user as with some', async (dashboard, title) => {
     const target = must(
       [...renderDashboards().values()]
@@ -365,10 +384,13 @@ describe('across-user rows', () => {
       await db.sql`delete from users where id = 'across-nobody'`;
     }
     expect(all.length).toBeGreaterThan(0);
-    expect(all.every((r) => String(r.metric).startsWith('mean of selected users '))).toBe(true);
+    expect(all.every((r) => String(r.metric).startsWith('mean of selected users'))).toBe(true);
     expect(all.map((r) => `${r.time} ${r.metric}`)).toEqual(some.map((r) => `${r.time} ${r.metric}`));
     all.forEach((r, i) => {
-      expect(Number(r.value), `${r.time} ${r.metric}`).toBeCloseTo(Number(some[i]?.value), 6);
+      for (const [column, value] of Object.entries(r)) {
+        if (column === 'time' || column === 'metric') continue;
+        expect(Number(value), `${r.time} ${r.metric} ${column}`).toBeCloseTo(Number(some[i]?.[column]), 6);
+      }
     });
   });
 });
