@@ -52,40 +52,38 @@ create table sleep_nights_across_users (
   primary key (provider, day, bucket)
 );
 
--- The nights of the given keys, from sleeps_stored, as the one-user panels compute them.
-create function wearhouse_sleep_nights_of(p_keys jsonb) returns setof sleep_nights
+-- The nights of one user's, provider's days, from sleeps_stored, as the one-user panels compute them.
+create function wearhouse_sleep_nights_of(p_user text, p_provider text, p_from date, p_to date)
+  returns setof sleep_nights
   language sql stable as $$
-  select s.user_id, s.provider, s.day,
-    sum(s.asleep_h), max(s.need_h),
-    avg(s.performance_pct), avg(s.efficiency_pct), avg(s.consistency_pct),
-    avg(s.respiratory_rate_bpm),
-    extract(epoch from min(s.start_local) - s.day::timestamp)::float8 / 3600,
-    extract(epoch from max(s.end_local) - s.day::timestamp)::float8 / 3600,
-    max(s.debt_h)
-  from sleeps_stored s
-  join jsonb_to_recordset(p_keys) as k(user_id text, provider text, day date)
-    on s.user_id = k.user_id and s.provider = k.provider and s.day = k.day
-  where not s.is_nap
-  group by s.user_id, s.provider, s.day
+  select user_id, provider, day,
+    sum(asleep_h), max(need_h),
+    avg(performance_pct), avg(efficiency_pct), avg(consistency_pct),
+    avg(respiratory_rate_bpm),
+    extract(epoch from min(start_local) - day::timestamp)::float8 / 3600,
+    extract(epoch from max(end_local) - day::timestamp)::float8 / 3600,
+    max(debt_h)
+  from sleeps_stored
+  where user_id = p_user and provider = p_provider and day between p_from and p_to and not is_nap
+  group by user_id, provider, day
 $$;
 
+-- Per user and provider, the changed rows' range of days is recomputed (the refreshes that write
+-- sleeps_stored rewrite whole ranges; sleeps_stored_user_day answers each range).
 create function wearhouse_sleeps_stored_changed() returns trigger
   language plpgsql as $$
 declare
-  keys jsonb;
+  k record;
 begin
-  if tg_op = 'INSERT' then
-    select jsonb_agg(k) into keys from (select distinct user_id, provider, day from new_rows) k;
-  else
-    select jsonb_agg(k) into keys from (select distinct user_id, provider, day from old_rows) k;
-  end if;
-  if keys is null then
-    return null;
-  end if;
-  delete from sleep_nights n
-   using jsonb_to_recordset(keys) as k(user_id text, provider text, day date)
-   where n.user_id = k.user_id and n.provider = k.provider and n.day = k.day;
-  insert into sleep_nights select * from wearhouse_sleep_nights_of(keys);
+  for k in
+    execute format('select user_id, provider, min(day) as lo, max(day) as hi from %I
+                    group by user_id, provider order by user_id, provider',
+                   case tg_op when 'INSERT' then 'new_rows' else 'old_rows' end)
+  loop
+    delete from sleep_nights
+     where user_id = k.user_id and provider = k.provider and day between k.lo and k.hi;
+    insert into sleep_nights select * from wearhouse_sleep_nights_of(k.user_id, k.provider, k.lo, k.hi);
+  end loop;
   return null;
 end;
 $$;

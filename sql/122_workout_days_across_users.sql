@@ -48,43 +48,38 @@ create table workout_weeks_across_users (
   primary key (provider, week, bucket)
 );
 
+-- Per user and provider, the changed rows' range of days, and the weeks holding them, are recomputed
+-- from workouts_stored (workouts_stored_user_day answers each range).
 create function wearhouse_workouts_stored_changed() returns trigger
   language plpgsql as $$
 declare
-  days jsonb;
-  weeks jsonb;
+  k record;
+  week_lo date;
+  week_hi date;
 begin
-  if tg_op = 'INSERT' then
-    select jsonb_agg(k) into days from (select distinct user_id, provider, day from new_rows) k;
-  else
-    select jsonb_agg(k) into days from (select distinct user_id, provider, day from old_rows) k;
-  end if;
-  if days is null then
-    return null;
-  end if;
-  select jsonb_agg(w) into weeks from (
-    select distinct user_id, provider, date_trunc('week', day)::date as week
-      from jsonb_to_recordset(days) as k(user_id text, provider text, day date)) w;
+  for k in
+    execute format('select user_id, provider, min(day) as lo, max(day) as hi from %I
+                    group by user_id, provider order by user_id, provider',
+                   case tg_op when 'INSERT' then 'new_rows' else 'old_rows' end)
+  loop
+    delete from workout_days
+     where user_id = k.user_id and provider = k.provider and day between k.lo and k.hi;
+    insert into workout_days
+    select user_id, provider, day, count(*)::int
+      from workouts_stored
+     where user_id = k.user_id and provider = k.provider and day between k.lo and k.hi
+     group by 1, 2, 3;
 
-  delete from workout_days n
-   using jsonb_to_recordset(days) as k(user_id text, provider text, day date)
-   where n.user_id = k.user_id and n.provider = k.provider and n.day = k.day;
-  insert into workout_days
-  select s.user_id, s.provider, s.day, count(*)::int
-    from workouts_stored s
-    join jsonb_to_recordset(days) as k(user_id text, provider text, day date)
-      on s.user_id = k.user_id and s.provider = k.provider and s.day = k.day
-   group by 1, 2, 3;
-
-  delete from workout_weeks n
-   using jsonb_to_recordset(weeks) as k(user_id text, provider text, week date)
-   where n.user_id = k.user_id and n.provider = k.provider and n.week = k.week;
-  insert into workout_weeks
-  select s.user_id, s.provider, k.week, sum(s.duration_min)
-    from workouts_stored s
-    join jsonb_to_recordset(weeks) as k(user_id text, provider text, week date)
-      on s.user_id = k.user_id and s.provider = k.provider and s.day between k.week and k.week + 6
-   group by 1, 2, 3;
+    week_lo := date_trunc('week', k.lo)::date;
+    week_hi := date_trunc('week', k.hi)::date;
+    delete from workout_weeks
+     where user_id = k.user_id and provider = k.provider and week between week_lo and week_hi;
+    insert into workout_weeks
+    select user_id, provider, date_trunc('week', day)::date, sum(duration_min)
+      from workouts_stored
+     where user_id = k.user_id and provider = k.provider and day between week_lo and week_hi + 6
+     group by 1, 2, 3;
+  end loop;
   return null;
 end;
 $$;
