@@ -79,6 +79,14 @@ const DEFINITIONS: [string, string, string][] = [
      from daily_health_by_source_rollup group by 1, 2, 3, 4`,
   ],
   [
+    'recovery_band_months',
+    'user_id, provider, month, red, yellow, green',
+    `select user_id, provider, date_trunc('month', day)::date as month,
+       count(*) filter (where band = 'red') as red, count(*) filter (where band = 'yellow') as yellow,
+       count(*) filter (where band = 'green') as green
+     from recoveries where day is not null and band is not null group by 1, 2, 3`,
+  ],
+  [
     '(select * from daily_health_across_users where users <> 0) as a',
     'day, bucket, recovery_score_kind, hrv_kind, users, recovery_score_sum, recovery_score_n, hrv_ms_sum, hrv_ms_n, resting_hr_bpm_sum, resting_hr_bpm_n, sleep_h_sum, sleep_h_n, steps_sum, steps_n, active_energy_kcal_sum, active_energy_kcal_n',
     `select day, ((hashtext(user_id) & 15))::smallint as bucket, recovery_score_kind, hrv_kind, count(*)::int as users,

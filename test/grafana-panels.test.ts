@@ -242,11 +242,13 @@ describe('many users selected: stored sums over users answer "All" as the usersâ
     ['Strain & workouts', 'Weekly training volume'],
     ['Pipeline health', 'Upserts by outcome'],
     ['Pipeline health', 'Sync runs by status'],
+    ['Recovery', 'Days per recovery band'],
   ])('%s / %s', async (dashboard, title) => {
     const target = panel(dashboard, title);
     // The Sleep and Strain dashboards' $provider holds one provider (connectedProviderVariable):
     // each provider alone, as Grafana sends it. The pipeline panels have no $provider.
     const selections = target.rawSql.includes('${provider') ? providers.map((p) => [p]) : [providers];
+    // A table of one row per user has no time column: its text columns are the row's key.
     let points = 0;
     for (const provider of selections) {
       const all = (await runTarget(target, data.users, provider)).rows;
