@@ -1,4 +1,4 @@
-// What the across-user and per-key stored rows of sql/120-127 add to the pipeline's write path: the
+// What the across-user and per-key stored rows of sql/120-129 add to the pipeline's write path: the
 // bench/write-path.ts pages (25 changed records of one user, each upserted in its own transaction),
 // alternating three settings on the same data in the same process: every records trigger off; the
 // triggers as before sql/120 (the new tables' triggers disabled, sql/093's across-user sums without
@@ -11,7 +11,7 @@ import { connect } from '../store/db.ts';
 import { upsertRecords } from '../store/records.ts';
 import { percentile } from './stats.ts';
 
-/** The triggers sql/120-127 added on tables the records trigger writes through. */
+/** The triggers sql/120-129 added on tables the records trigger writes through. */
 const ADDED = [
   ['records', 'records_kind_latest_insert'],
   ['records', 'records_kind_latest_update'],
@@ -20,6 +20,8 @@ const ADDED = [
   ['sleeps_stored', 'sleeps_stored_nights_delete'],
   ['workouts_stored', 'workouts_stored_days_insert'],
   ['workouts_stored', 'workouts_stored_days_delete'],
+  ['recoveries_stored', 'recoveries_stored_months_insert'],
+  ['recoveries_stored', 'recoveries_stored_months_delete'],
   ['daily_health_by_source_rollup', 'by_source_across_insert'],
   ['daily_health_by_source_rollup', 'by_source_across_update'],
   ['daily_health_by_source_rollup', 'by_source_across_delete'],
