@@ -98,11 +98,11 @@ const result = {
   medianMs: {
     withoutTriggers: median('none'),
     beforeSql120: median('before'),
-    withSql120to127: median('all'),
+    withSql120on: median('all'),
   },
   ratios: {
     beforeSql120: median('before') / median('none'),
-    withSql120to127: median('all') / median('none'),
+    withSql120on: median('all') / median('none'),
     added: median('all') / median('before'),
   },
 };
