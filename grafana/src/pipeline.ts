@@ -44,12 +44,14 @@ const FRESHNESS = `
   order by f.sync_lag_min desc nulls first, 1, 2, 3`;
 
 // Active connections whose newest successful run (any kind) is older than the threshold, or never.
+// The newest success per kind is pipeline_freshness's, read from its stored rows (sql/123,
+// sync_run_latest: one index probe per connection instead of the view per connection).
 const STALE = `
   select count(*) as stale
   from connection_status c
   where c.${USERS} and c.${PROVIDERS} and c.status = 'active'
-    and coalesce((select max(f.last_success_at) from pipeline_freshness f
-                  where f.provider = c.provider and f.user_id = c.user_id), '-infinity')
+    and coalesce((select max(l.last_success_at) from sync_run_latest l
+                  where l.provider = c.provider and l.user_id = c.user_id), '-infinity')
         < now() - interval '${STALE_MIN} minutes'`;
 
 const RUNNING = `
