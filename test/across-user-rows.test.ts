@@ -87,6 +87,16 @@ const DEFINITIONS: [string, string, string][] = [
      from recoveries where day is not null and band is not null group by 1, 2, 3`,
   ],
   [
+    'sleep_source_months',
+    'user_id, provider, label, month, nights, sleep_min_sum, sleep_min_n, deep_min_sum, deep_min_n, sleep_efficiency_pct_sum, sleep_efficiency_pct_n, mirrored',
+    `select user_id, provider, coalesce(source, provider) as label, date_trunc('month', day)::date as month,
+       count(*) as nights, sum(sleep_min) as sleep_min_sum, count(sleep_min) as sleep_min_n,
+       sum(deep_min) as deep_min_sum, count(deep_min) as deep_min_n,
+       sum(sleep_efficiency_pct) as sleep_efficiency_pct_sum, count(sleep_efficiency_pct) as sleep_efficiency_pct_n,
+       bool_or(mirror_of is not null) as mirrored
+     from daily_health_by_source_rollup where sleep_min is not null group by 1, 2, 3, 4`,
+  ],
+  [
     '(select * from daily_health_across_users where users <> 0) as a',
     'day, bucket, recovery_score_kind, hrv_kind, users, recovery_score_sum, recovery_score_n, hrv_ms_sum, hrv_ms_n, resting_hr_bpm_sum, resting_hr_bpm_n, sleep_h_sum, sleep_h_n, steps_sum, steps_n, active_energy_kcal_sum, active_energy_kcal_n',
     `select day, ((hashtext(user_id) & 15))::smallint as bucket, recovery_score_kind, hrv_kind, count(*)::int as users,
@@ -398,6 +408,70 @@ describe('across-user rows', () => {
       for (const [column, value] of Object.entries(r)) {
         if (column === 'time' || column === 'metric') continue;
         expect(Number(value), `${r.time} ${r.metric} ${column}`).toBeCloseTo(Number(some[i]?.[column]), 6);
+      }
+    });
+  });
+
+  it('list the same nights and mean stages per user and source in Sleep stages by source with every user as with some', async () => {
+    const target = must(
+      [...renderDashboards().values()]
+        .flatMap((json) => collectDashboardTargets(JSON.parse(json)))
+        .find((t) => t.dashboard === 'Compare sources' && t.panelTitle === 'Sleep stages by source'),
+    );
+    const users = (await db.sql<{ user_id: string }[]>`select distinct user_id from records order by 1`).map(
+      (r) => r.user_id,
+    );
+    await db.sql`insert into users (id) select unnest(${users}::text[]) on conflict do nothing`;
+    const sources = (
+      await db.sql<
+        { s: string }[]
+      >`select distinct coalesce(source, provider) as s from daily_health_by_source`
+    ).map((r) => r.s);
+    const providers = (await db.sql<{ p: string }[]>`select distinct provider as p from records`).map(
+      (r) => r.p,
+    );
+    // A range over two month boundaries: whole months from the stored sums, the ends from the rows.
+    const to = new Date();
+    const from = new Date(to.getTime() - 75 * 86_400_000);
+    const run = async () => {
+      const text = expandPanelSql(target.rawSql, {
+        from,
+        to,
+        intervalMs: panelIntervalMs(from, to),
+        variables: { user: users, provider: providers, source: sources },
+      });
+      const grafana = postgres(db.grafanaUrl, { max: 1, onnotice: () => {} });
+      try {
+        return await grafana.unsafe(text).simple();
+      } finally {
+        await grafana.end();
+      }
+    };
+    const all = await run();
+    await db.sql`insert into users (id) values ('across-nobody')`;
+    let some: Record<string, unknown>[];
+    try {
+      some = await run();
+    } finally {
+      await db.sql`delete from users where id = 'across-nobody'`;
+    }
+    expect(all.length).toBeGreaterThan(4);
+    expect(all.map((r) => `${r.user} ${r.source} ${r.nights} ${r['copy of another provider']}`)).toEqual(
+      some.map((r) => `${r.user} ${r.source} ${r.nights} ${r['copy of another provider']}`),
+    );
+    all.forEach((r, i) => {
+      for (const column of [
+        'asleep min',
+        'in bed min',
+        'deep min',
+        'REM min',
+        'light min',
+        'awake min',
+        'efficiency %',
+      ]) {
+        const [a, b] = [r[column], some[i]?.[column]];
+        if (a === null || b === null) expect(a, column).toBe(b);
+        else expect(Number(a), `${r.user} ${r.source} ${column}`).toBeCloseTo(Number(b), 6);
       }
     });
   });

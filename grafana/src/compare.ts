@@ -74,6 +74,19 @@ const AGREEMENT = `
   group by 1, 2, 3, 4
   order by 1, 2, 3`;
 
+// With every user selected, the months wholly in the range come from each user's stored monthly
+// sums (sleep_source_months, docs/views.md) and only the days before and after them from the rows.
+const FIRST_MONTH = "(date_trunc('month', $__timeFrom()::date - 1) + interval '1 month')::date";
+const MONTH_AFTER = "date_trunc('month', $__timeTo()::date + 1)::date";
+const STAGE_MEASURES = [
+  ['sleep_min', 'asleep min'],
+  ['in_bed_min', 'in bed min'],
+  ['deep_min', 'deep min'],
+  ['rem_min', 'REM min'],
+  ['light_min', 'light min'],
+  ['awake_min', 'awake min'],
+  ['sleep_efficiency_pct', 'efficiency %'],
+] as const;
 const STAGES = `
   select user_id as "user", ${SOURCE_LABEL} as source, count(*) as nights,
     avg(sleep_min) as "asleep min", avg(in_bed_min) as "in bed min", avg(deep_min) as "deep min",
@@ -81,7 +94,26 @@ const STAGES = `
     avg(sleep_efficiency_pct) as "efficiency %",
     bool_or(mirror_of is not null) as "copy of another provider"
   from daily_health_by_source
-  where ${USERS} and ${SOURCES} and $__timeFilter(day) and sleep_min is not null
+  where ${USERS} and ${SOURCES} and $__timeFilter(day) and sleep_min is not null and not (${ALL_USERS})
+  group by 1, 2
+  union all
+  select "user", source, sum(nights)::bigint,
+    ${STAGE_MEASURES.map(([m]) => `sum(${m}_sum) / nullif(sum(${m}_n), 0)`).join(',\n    ')},
+    bool_or(mirrored)
+  from (
+    select user_id as "user", label as source, nights,
+      ${STAGE_MEASURES.map(([m]) => `${m}_sum, ${m}_n`).join(', ')}, mirrored
+    from sleep_source_months
+    where ${ACROSS_SOURCES} and ${ALL_USERS} and month >= ${FIRST_MONTH} and month < ${MONTH_AFTER}
+    union all
+    select user_id, ${SOURCE_LABEL}, count(*),
+      ${STAGE_MEASURES.map(([m]) => `sum(${m}), count(${m})`).join(', ')}, bool_or(mirror_of is not null)
+    from daily_health_by_source
+    where ${SOURCES} and ${ALL_USERS} and sleep_min is not null
+      and ((day >= $__timeFrom()::date and day < ${FIRST_MONTH})
+        or (day >= ${MONTH_AFTER} and day <= $__timeTo()::date))
+    group by 1, 2
+  ) m
   group by 1, 2
   order by 1, 2`;
 
