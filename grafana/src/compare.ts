@@ -27,14 +27,10 @@ import {
 } from './common.ts';
 import { ACROSS_SOURCES, bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
 
-/**
- * Per-device rows joined to the preferred figures of the same user and day. `offset 0` keeps each
- * side a scan of its own, joined by hash: flattened, the planner underestimated the device rows of
- * many users and probed daily_health's day index once per row (3.5 s for a year of 100 users).
- */
+/** Per-device rows joined to the preferred figures of the same user and day. */
 const PAIRED = `
-    (select * from daily_health_by_source where ${USERS} and ${SOURCES} and $__timeFilter(day) offset 0) b
-    join (select * from daily_health where ${USERS} and $__timeFilter(day) offset 0) h using (user_id, day)`;
+    (select * from daily_health_by_source where ${USERS} and ${SOURCES} and $__timeFilter(day)) b
+    join (select * from daily_health where ${USERS} and $__timeFilter(day)) h using (user_id, day)`;
 
 /**
  * A device's value minus the preferred source's, per day, for every device that is not itself the
