@@ -112,6 +112,7 @@ export async function loadWideData(
         'records',
         'daily_summary_rollup',
         'daily_health_by_source_rollup',
+        'daily_health_rollup',
         'sleeps_stored',
         'workouts_stored',
         'recoveries_stored',

@@ -228,6 +228,62 @@ describe('many users selected: the across-user mean (docs/dashboards.md, "Many u
   });
 });
 
+describe('many users selected: stored sums over users answer "All" as the users’ own rows do', () => {
+  // With every user selected these panels read across-user tables (sql/121, sql/122, sql/124;
+  // docs/dashboards.md, "Many users"); one more user in the list makes the same selection "some
+  // users", answered from each user's own rows. Both must draw the same points.
+  it.each([
+    ['Sleep', 'Sleep debt'],
+    ['Sleep', 'Hours asleep against sleep needed'],
+    ['Sleep', 'Performance, efficiency, consistency'],
+    ['Sleep', 'Respiratory rate'],
+    ['Sleep', 'Bed and wake times'],
+    ['Strain & workouts', 'Workouts'],
+    ['Strain & workouts', 'Weekly training volume'],
+    ['Pipeline health', 'Upserts by outcome'],
+    ['Pipeline health', 'Sync runs by status'],
+    ['Recovery', 'Days per recovery band'],
+  ])('%s / %s', async (dashboard, title) => {
+    const target = panel(dashboard, title);
+    // The Sleep and Strain dashboards' $provider holds one provider (connectedProviderVariable):
+    // each provider alone, as Grafana sends it. The pipeline panels have no $provider.
+    const selections = target.rawSql.includes('${provider') ? providers.map((p) => [p]) : [providers];
+    // A table of one row per user has no time column: its text columns are the row's key.
+    let points = 0;
+    for (const provider of selections) {
+      const all = (await runTarget(target, data.users, provider)).rows;
+      await data.stack.db.sql`insert into users (id) values ('panel-nobody')`;
+      let some: Record<string, unknown>[];
+      try {
+        some = (await runTarget(target, data.users, provider)).rows;
+      } finally {
+        await data.stack.db.sql`delete from users where id = 'panel-nobody'`;
+      }
+      points += all.length;
+      // A point is its time and its text columns (the series name); the rest are its values.
+      const keys = (rows: Record<string, unknown>[]) =>
+        rows.map((r) =>
+          [
+            epochMs(r.time),
+            ...Object.entries(r).flatMap(([c, v]) =>
+              c !== 'time' && typeof v === 'string' && Number.isNaN(Number(v)) ? [v] : [],
+            ),
+          ].join(' '),
+        );
+      expect(keys(all), provider.join()).toEqual(keys(some));
+      all.forEach((row, i) => {
+        for (const [column, value] of Object.entries(row)) {
+          if (column === 'time' || (typeof value === 'string' && Number.isNaN(Number(value)))) continue;
+          const other = some[i]?.[column];
+          if (value === null || other === null) expect(value, column).toBe(other);
+          else expect(Number(value), `${column} at ${keys(all)[i]}`).toBeCloseTo(Number(other), 6);
+        }
+      });
+    }
+    expect(points).toBeGreaterThan(0);
+  });
+});
+
 describe('the checker rejects broken panels', () => {
   const base = targets.find((t) => t.panelTitle === 'Recovery score') as PanelTarget;
 

@@ -221,4 +221,36 @@ describe('pipeline_freshness', () => {
     expect(rows.some((r) => r.last_change_at !== null)).toBe(true);
     expect(await freshnessDrift()).toEqual([]);
   });
+
+  // Its figures are stored per key since sql/123, kept by the ledger's, records' and coverage's writes.
+  it('stays the reference through run updates and deletes, record deletes and coverage changes', async () => {
+    await db.sql`
+      update sync_runs set status = 'failed', error_class = 'Later', error_message = 'moved',
+        started_at = now() - interval '1 hour'
+      where id = (select max(id) from sync_runs where user_id = 'u2' and kind = 'sleep')`;
+    await db.sql`delete from sync_runs where user_id = 'u6' and kind = 'workout'`;
+    await db.sql`update records set deleted_at = now() where user_id = 'ann' and source_id in ('s1', 's3')`;
+    await db.sql`delete from records where user_id = 'bob' and kind = 'cycle'`;
+    await db.sql`
+      insert into coverage (provider, user_id, kind, span, final)
+      values ('test', 'dora', 'sleep', tstzrange(now() - interval '2 days', now()), true)`;
+    expect(await freshnessDrift()).toEqual([]);
+    const dora = () => db.sql`select kind from pipeline_freshness where user_id = 'dora'`;
+    expect(await dora()).toHaveLength(1);
+    await db.sql`delete from coverage where user_id = 'dora'`;
+    expect(await dora()).toHaveLength(0);
+    const [u2] = await db.sql<{ failures_24h: number; last_error_class: string }[]>`
+      select failures_24h, last_error_class from pipeline_freshness where user_id = 'u2' and kind = 'sleep'`;
+    expect(u2).toMatchObject({ last_error_class: 'Later' });
+    expect(u2?.failures_24h).toBeGreaterThan(0);
+    expect(await freshnessDrift()).toEqual([]);
+  });
+
+  it('is rebuilt from scratch by wearhouse_rebuild_pipeline_hourly()', async () => {
+    await db.sql`update sync_run_latest set last_success_at = null`;
+    await db.sql`update records_kind_latest set newest_start_at = null`;
+    expect((await freshnessDrift()).length).toBeGreaterThan(0);
+    await db.sql`select wearhouse_rebuild_pipeline_hourly()`;
+    expect(await freshnessDrift()).toEqual([]);
+  });
 });

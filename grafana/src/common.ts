@@ -269,9 +269,10 @@ export const MANY_USERS = 'cardinality(array[${user:sqlstring}]::text[]) > 1';
 export const ONE_USER = 'cardinality(array[${user:sqlstring}]::text[]) = 1';
 /** True when the $user variable holds every user of the variable's list (users), and more than one. */
 // Counts the selected values that are users: values matching nobody never make a selection "All".
+// One function call (sql/126): planned once, and never under a parallel scan of a gated-off arm.
 export const ALL_USERS =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's ${var:format} syntax, not a JS template.
-  'cardinality(array[${user:sqlstring}]::text[]) > 1 and (select count(*) from users where id = any(array[${user:sqlstring}]::text[])) >= (select count(*) from users)';
+  'wearhouse_selects_all_users(array[${user:sqlstring}]::text[])';
 
 /** The series name of the across-user mean drawn when more than one user is selected. */
 export const MEAN_OF_USERS = 'mean of selected users';
@@ -281,11 +282,19 @@ export const MEAN_OF_USERS = 'mean of selected users';
  * is selected (docs/dashboards.md, "Many users"): one series per user is unreadable for a hundred
  * users, and sending every user's rows is what made "All" slow. With one user selected the query's
  * result is the per-user query's, unchanged. `perUser` returns `time`, the user column `userColumn`
- * and the measures `measures` (quoted names), with no ORDER BY.
+ * and the measures `measures` (quoted names), with no ORDER BY. `allUsers`, when given, is the arm
+ * drawn with every user selected instead (from stored across-user sums, see `acrossUserMeans`);
+ * without it, "All" averages `perUser`'s rows like any other selection.
  */
-export function perUserOrMean(perUser: string, userColumn: string, measures: string[]): string {
+export function perUserOrMean(
+  perUser: string,
+  userColumn: string,
+  measures: string[],
+  allUsers?: string,
+): string {
   const means = measures.map((m) => `avg(${m}) as ${m}`).join(', ');
   const columns = measures.join(', ');
+  const some = allUsers ? `${MANY_USERS} and not (${ALL_USERS})` : MANY_USERS;
   return `
   with per_user as (${dedent(perUser)
     .split('\n')
@@ -294,6 +303,41 @@ export function perUserOrMean(perUser: string, userColumn: string, measures: str
   )
   select time, ${userColumn}, ${columns} from per_user where not (${MANY_USERS})
   union all
-  select time, '${MEAN_OF_USERS}', ${means} from per_user where ${MANY_USERS} group by time
+  select time, '${MEAN_OF_USERS}', ${means} from per_user where ${some} group by time${
+    allUsers
+      ? `
+  union all${dedent(allUsers)
+    .split('\n')
+    .map((line) => `\n  ${line}`)
+    .join('')}`
+      : ''
+  }
   order by 1, 2`;
+}
+
+/**
+ * The "All" arm of `perUserOrMean` from an across-user table (docs/views.md, "Across-user daily
+ * rows"): per day, each measure's sum over users divided by the number of users with a value, i.e.
+ * the mean the per-user arm computes, from 16 rows a day whatever the number of users. `measures`
+ * pairs each output name with the table's `<column>_sum` / `<column>_n`, or names the sum and count
+ * columns; a day is drawn when `having` holds (the per-user query would have had a row for it).
+ */
+export function acrossUserMeans(
+  table: string,
+  measures: ([string, string] | [string, string, string])[],
+  having: string,
+): string {
+  const values = measures
+    .map(([name, column, count]) =>
+      count
+        ? `sum(${column})::float8 / nullif(sum(${count}), 0) as ${name}`
+        : `sum(${column}_sum) / nullif(sum(${column}_n), 0) as ${name}`,
+    )
+    .join(', ');
+  return `
+  select $__timeGroupAlias(day, '1d'), '${MEAN_OF_USERS}', ${values}
+  from ${table}
+  where ${PROVIDERS} and $__timeFilter(day) and ${ALL_USERS}
+  group by 1
+  having ${having}`;
 }

@@ -9,10 +9,14 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
   finish,
   legend,
+  MANY_USERS,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
+  ONE_USER,
   providerVariable,
   SLEEP_HOURS,
   series,
@@ -21,7 +25,7 @@ import {
   tooltip,
   USERS,
 } from './common.ts';
-import { bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
+import { ACROSS_SOURCES, bySourceSeries, SOURCE_LABEL, SOURCES, sourceVariable } from './sources.ts';
 
 /** Per-device rows joined to the preferred figures of the same user and day. */
 const PAIRED = `
@@ -66,6 +70,19 @@ const AGREEMENT = `
   group by 1, 2, 3, 4
   order by 1, 2, 3`;
 
+// With every user selected, the months wholly in the range come from each user's stored monthly
+// sums (sleep_source_months, docs/views.md) and only the days before and after them from the rows.
+const FIRST_MONTH = "(date_trunc('month', $__timeFrom()::date - 1) + interval '1 month')::date";
+const MONTH_AFTER = "date_trunc('month', $__timeTo()::date + 1)::date";
+const STAGE_MEASURES = [
+  ['sleep_min', 'asleep min'],
+  ['in_bed_min', 'in bed min'],
+  ['deep_min', 'deep min'],
+  ['rem_min', 'REM min'],
+  ['light_min', 'light min'],
+  ['awake_min', 'awake min'],
+  ['sleep_efficiency_pct', 'efficiency %'],
+] as const;
 const STAGES = `
   select user_id as "user", ${SOURCE_LABEL} as source, count(*) as nights,
     avg(sleep_min) as "asleep min", avg(in_bed_min) as "in bed min", avg(deep_min) as "deep min",
@@ -73,15 +90,53 @@ const STAGES = `
     avg(sleep_efficiency_pct) as "efficiency %",
     bool_or(mirror_of is not null) as "copy of another provider"
   from daily_health_by_source
-  where ${USERS} and ${SOURCES} and $__timeFilter(day) and sleep_min is not null
+  where ${USERS} and ${SOURCES} and $__timeFilter(day) and sleep_min is not null and not (${ALL_USERS})
+  group by 1, 2
+  union all
+  select "user", source, sum(nights)::bigint,
+    ${STAGE_MEASURES.map(([m]) => `sum(${m}_sum) / nullif(sum(${m}_n), 0)`).join(',\n    ')},
+    bool_or(mirrored)
+  from (
+    select user_id as "user", label as source, nights,
+      ${STAGE_MEASURES.map(([m]) => `${m}_sum, ${m}_n`).join(', ')}, mirrored
+    from sleep_source_months
+    where ${ACROSS_SOURCES} and ${ALL_USERS} and month >= ${FIRST_MONTH} and month < ${MONTH_AFTER}
+    union all
+    select user_id, ${SOURCE_LABEL}, count(*),
+      ${STAGE_MEASURES.map(([m]) => `sum(${m}), count(${m})`).join(', ')}, bool_or(mirror_of is not null)
+    from daily_health_by_source
+    where ${SOURCES} and ${ALL_USERS} and sleep_min is not null
+      and ((day >= $__timeFrom()::date and day < ${FIRST_MONTH})
+        or (day >= ${MONTH_AFTER} and day <= $__timeTo()::date))
+    group by 1, 2
+  ) m
   group by 1, 2
   order by 1, 2`;
 
+// One series per user, source and kind; with more than one user selected, per source and kind the
+// mean over the selected users' rows (from the stored sums with every user; docs/dashboards.md).
 const HRV = `
   select $__timeGroupAlias(day, '1d'), user_id || ' ' || ${SOURCE_LABEL} || ' ' || kind as metric, value
   from daily_health_by_source
   cross join lateral (values ('RMSSD', hrv_rmssd_ms), ('SDNN', hrv_sdnn_ms)) k(kind, value)
-  where ${USERS} and ${SOURCES} and $__timeFilter(day) and value is not null
+  where ${USERS} and ${SOURCES} and $__timeFilter(day) and value is not null and ${ONE_USER}
+  union all
+  select time, '${MEAN_OF_USERS} ' || label || ' ' || kind, value
+  from (
+    select $__timeGroupAlias(day, '1d'), ${SOURCE_LABEL} as label,
+      avg(hrv_rmssd_ms) as rmssd, avg(hrv_sdnn_ms) as sdnn
+    from daily_health_by_source
+    where ${USERS} and ${SOURCES} and $__timeFilter(day) and ${MANY_USERS} and not (${ALL_USERS})
+    group by 1, 2
+    union all
+    select $__timeGroupAlias(day, '1d'), label,
+      sum(hrv_rmssd_ms_sum) / nullif(sum(hrv_rmssd_ms_n), 0), sum(hrv_sdnn_ms_sum) / nullif(sum(hrv_sdnn_ms_n), 0)
+    from daily_health_by_source_across_users
+    where ${ACROSS_SOURCES} and $__timeFilter(day) and ${ALL_USERS}
+    group by 1, 2
+  ) m
+  cross join lateral (values ('RMSSD', rmssd), ('SDNN', sdnn)) k(kind, value)
+  where value is not null
   order by 1, 2`;
 
 function sideBySide(title: string, description: string, sql: string, unit: string) {
@@ -126,7 +181,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Hours asleep by source',
         'Hours asleep per night (main sleep) from each selected device; a night belongs to the local day the wearer woke up.',
-        bySourceSeries('sleep_min / 60', 'sleep_min'),
+        bySourceSeries('sleep_min', 60),
         units.Hours,
       )
         .decimals(1)
@@ -158,7 +213,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Resting heart rate by source',
         'Resting heart rate (bpm) per day from each selected device.',
-        bySourceSeries('resting_hr_bpm', 'resting_hr_bpm'),
+        bySourceSeries('resting_hr_bpm'),
         'suffix: bpm',
       )
         .decimals(0)
@@ -186,7 +241,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Recovery and readiness by source',
         "Each provider's own 0-100 recovery or readiness score side by side; different scores, never averaged.",
-        bySourceSeries('recovery_score', 'recovery_score'),
+        bySourceSeries('recovery_score'),
         units.Percent,
       )
         .min(0)
@@ -198,7 +253,7 @@ export function compareDashboard(): Dashboard {
       sideBySide(
         'Steps by source',
         'Steps per local day from each selected device (a phone and a watch count the same walks).',
-        bySourceSeries('steps', 'steps'),
+        bySourceSeries('steps'),
         units.Short,
       )
         .decimals(0)

@@ -8,10 +8,14 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
   finish,
   legend,
+  MANY_USERS,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
+  ONE_USER,
   providerVariable,
   RECOVERY_BANDS,
   reduce,
@@ -27,12 +31,31 @@ import { bySourceSeries, sourceVariable } from './sources.ts';
 const PREFERRED =
   'Each day from the source ranked first in source_preferences that has the measure (docs/sql-reference.md, "Choosing sources").';
 
-/** One daily_health column per user and day; `label` names the series (e.g. with the HRV kind). */
-function latest(column: string, label = 'user_id'): string {
+/**
+ * One daily_health column per user and day; `kind` (the score's or HRV's kind column) names the
+ * series with the user. With more than one user selected, per day (and kind) the mean over the
+ * selected users, from the stored sums with every user (daily_health_across_users, docs/dashboards.md
+ * "Many users").
+ */
+function latest(column: string, kind?: string): string {
+  const label = kind ? `user_id || ' ' || ${kind}` : 'user_id';
+  const meanLabel = kind ? `'${MEAN_OF_USERS} ' || ${kind}` : `'${MEAN_OF_USERS}'`;
+  const byKind = kind ? `, ${kind}` : '';
   return `
     select $__timeGroupAlias(day, '1d'), ${label} as metric, ${column} as value
     from daily_health
-    where ${USERS} and $__timeFilter(day) and ${column} is not null
+    where ${USERS} and $__timeFilter(day) and ${column} is not null and ${ONE_USER}
+    union all
+    select $__timeGroupAlias(day, '1d'), ${meanLabel}, avg(${column})
+    from daily_health
+    where ${USERS} and $__timeFilter(day) and ${column} is not null and ${MANY_USERS} and not (${ALL_USERS})
+    group by 1${byKind}
+    union all
+    select $__timeGroupAlias(day, '1d'), ${meanLabel}, sum(${column}_sum) / sum(${column}_n)
+    from daily_health_across_users
+    where $__timeFilter(day) and ${ALL_USERS}
+    group by 1${byKind}
+    having sum(${column}_n) > 0
     order by 1, 2`;
 }
 
@@ -61,18 +84,42 @@ function timeseries(title: string, description: string, sql: string, unit: strin
     .span(12);
 }
 
-/** The preferred recovery/readiness score with its trailing 7-day mean, over extra days before the range. */
+/**
+ * The preferred recovery/readiness score with its trailing 7-day mean, over extra days before the
+ * range. With more than one user selected: the mean over the users per day (from the stored sums
+ * with every user) and the trailing 7-day mean of that.
+ */
 const RECOVERY_TREND = `
   with d as (
     select day, user_id, recovery_score,
       avg(recovery_score) over (partition by user_id order by day
                                 range between interval '6 days' preceding and current row) as mean_7d
     from daily_health
+    where ${USERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date and ${ONE_USER}
+  ), m as (
+    select day, avg(recovery_score) as score
+    from daily_health
     where ${USERS} and day between $__timeFrom()::date - 6 and $__timeTo()::date
+      and recovery_score is not null and ${MANY_USERS} and not (${ALL_USERS})
+    group by day
+    union all
+    select day, sum(recovery_score_sum) / sum(recovery_score_n)
+    from daily_health_across_users
+    where day between $__timeFrom()::date - 6 and $__timeTo()::date and ${ALL_USERS}
+    group by day
+    having sum(recovery_score_n) > 0
+  ), mean as (
+    select day, score,
+      avg(score) over (order by day range between interval '6 days' preceding and current row) as mean_7d
+    from m
   )
   select $__timeGroupAlias(day, '1d'), user_id as metric, recovery_score as score, mean_7d as "7-day mean"
   from d
   where $__timeFilter(day) and recovery_score is not null
+  union all
+  select $__timeGroupAlias(day, '1d'), '${MEAN_OF_USERS}', score, mean_7d
+  from mean
+  where $__timeFilter(day)
   order by 1, 2`;
 
 const ANSWERED_BY = `
@@ -119,7 +166,7 @@ export function overviewDashboard(): Dashboard {
       stat(
         'Recovery / readiness',
         "The latest day's 0-100 score: the provider's own recovery or readiness score, named in the series (recovery_score_kind), never an average of two providers' scores (bands 0-33 red, 34-66 yellow, 67-100 green).",
-        latest('recovery_score', "user_id || ' ' || recovery_score_kind"),
+        latest('recovery_score', 'recovery_score_kind'),
         units.Percent,
       )
         .min(0)
@@ -130,7 +177,7 @@ export function overviewDashboard(): Dashboard {
       stat(
         'HRV',
         "The latest night's heart-rate variability in ms, named by kind: RMSSD or SDNN, named in the series (hrv_kind); the two are not comparable.",
-        latest('hrv_ms', "user_id || ' ' || hrv_kind"),
+        latest('hrv_ms', 'hrv_kind'),
         units.Milliseconds,
       )
         .decimals(0)
@@ -195,7 +242,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Sleep by source',
         'Hours asleep per night as each selected device measured it ($provider, $source); a night is the local day the wearer woke up.',
-        bySourceSeries('sleep_min / 60', 'sleep_min'),
+        bySourceSeries('sleep_min', 60),
         units.Hours,
       )
         .decimals(1)
@@ -210,7 +257,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Resting heart rate by source',
         'Resting heart rate (bpm) per day as each selected device measured it.',
-        bySourceSeries('resting_hr_bpm', 'resting_hr_bpm'),
+        bySourceSeries('resting_hr_bpm'),
         'suffix: bpm',
       )
         .decimals(0)
@@ -221,7 +268,7 @@ export function overviewDashboard(): Dashboard {
       timeseries(
         'Steps by source',
         "Steps per local day counted by each selected device (the phone and the watch count the same walks: compare, don't add).",
-        bySourceSeries('steps', 'steps'),
+        bySourceSeries('steps'),
         units.Short,
       )
         .decimals(0)

@@ -9,6 +9,7 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
   finish,
   legend,
   NEUTRAL,
@@ -43,12 +44,14 @@ const FRESHNESS = `
   order by f.sync_lag_min desc nulls first, 1, 2, 3`;
 
 // Active connections whose newest successful run (any kind) is older than the threshold, or never.
+// The newest success per kind is pipeline_freshness's, read from its stored rows (sql/123,
+// sync_run_latest: one index probe per connection instead of the view per connection).
 const STALE = `
   select count(*) as stale
   from connection_status c
   where c.${USERS} and c.${PROVIDERS} and c.status = 'active'
-    and coalesce((select max(f.last_success_at) from pipeline_freshness f
-                  where f.provider = c.provider and f.user_id = c.user_id), '-infinity')
+    and coalesce((select max(l.last_success_at) from sync_run_latest l
+                  where l.provider = c.provider and l.user_id = c.user_id), '-infinity')
         < now() - interval '${STALE_MIN} minutes'`;
 
 const RUNNING = `
@@ -66,12 +69,22 @@ const INGESTED = `
   having sum(records) > 0
   order by 1, 2`;
 
+// With every user selected, the run counts come from their sums over users
+// (sync_runs_hourly_across_users: 16 rows an hour whatever the number of users; docs/views.md).
 const OUTCOMES = `
-  select $__timeGroupAlias(finished_hour, $__interval),
-    sum(inserted) as "inserted", sum(updated) as "updated", sum(unchanged) as "unchanged",
-    sum(quarantined) as "quarantined", sum(deleted) as "deleted"
-  from sync_runs_hourly
-  where ${USERS} and finished_hour is not null and $__timeFilter(finished_hour)
+  select time, sum("inserted") as "inserted", sum("updated") as "updated", sum("unchanged") as "unchanged",
+    sum("quarantined") as "quarantined", sum("deleted") as "deleted"
+  from (
+    select $__timeGroupAlias(finished_hour, $__interval), runs,
+      inserted as "inserted", updated as "updated", unchanged as "unchanged",
+      quarantined as "quarantined", deleted as "deleted"
+    from sync_runs_hourly
+    where ${USERS} and finished_hour is not null and $__timeFilter(finished_hour) and not (${ALL_USERS})
+    union all
+    select $__timeGroupAlias(finished_hour, $__interval), runs, inserted, updated, unchanged, quarantined, deleted
+    from sync_runs_hourly_across_users
+    where finished_hour is not null and $__timeFilter(finished_hour) and ${ALL_USERS}
+  ) h
   group by 1
   having sum(runs) > 0
   order by 1`;
@@ -122,9 +135,16 @@ const THROTTLED = `
   order by 1, 2`;
 
 const RUN_STATUS = `
-  select $__timeGroupAlias(started_hour, $__interval), status as metric, sum(runs) as value
-  from sync_runs_hourly
-  where ${USERS} and $__timeFilter(started_hour)
+  select time, metric, sum(runs) as value
+  from (
+    select $__timeGroupAlias(started_hour, $__interval), status as metric, runs
+    from sync_runs_hourly
+    where ${USERS} and $__timeFilter(started_hour) and not (${ALL_USERS})
+    union all
+    select $__timeGroupAlias(started_hour, $__interval), status, runs
+    from sync_runs_hourly_across_users
+    where $__timeFilter(started_hour) and ${ALL_USERS}
+  ) h
   group by 1, 2
   having sum(runs) > 0
   order by 1, 2`;

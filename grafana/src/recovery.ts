@@ -7,6 +7,7 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
   acrossUserDailyMean,
   BY_USER,
   connectedProviderVariable,
@@ -29,13 +30,36 @@ import {
 
 const RECOVERY = dailySummarySeries('recovery_pct');
 
+// With every user selected, the months wholly in the range come from each user's stored monthly
+// counts (recovery_band_months, docs/views.md) and only the days before and after them from
+// recoveries_stored; with one or some users, from recoveries_stored.
+const FIRST_MONTH = "(date_trunc('month', $__timeFrom()::date - 1) + interval '1 month')::date";
+const MONTH_AFTER = "date_trunc('month', $__timeTo()::date + 1)::date";
 const BANDS = `
-  select user_id as "user",
-    count(*) filter (where band = 'red') as "red (0-33)",
-    count(*) filter (where band = 'yellow') as "yellow (34-66)",
-    count(*) filter (where band = 'green') as "green (67-100)"
-  from recoveries_stored
-  where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and band is not null
+  select "user", sum(red)::bigint as "red (0-33)", sum(yellow)::bigint as "yellow (34-66)",
+    sum(green)::bigint as "green (67-100)"
+  from (
+    select user_id as "user",
+      count(*) filter (where band = 'red') as red,
+      count(*) filter (where band = 'yellow') as yellow,
+      count(*) filter (where band = 'green') as green
+    from recoveries_stored
+    where ${USERS} and ${PROVIDERS} and $__timeFilter(day) and band is not null and not (${ALL_USERS})
+    group by 1
+    union all
+    select user_id, red, yellow, green
+    from recovery_band_months
+    where ${PROVIDERS} and ${ALL_USERS} and month >= ${FIRST_MONTH} and month < ${MONTH_AFTER}
+    union all
+    select user_id,
+      count(*) filter (where band = 'red'), count(*) filter (where band = 'yellow'),
+      count(*) filter (where band = 'green')
+    from recoveries_stored
+    where ${PROVIDERS} and ${ALL_USERS} and band is not null
+      and ((day >= $__timeFrom()::date and day < ${FIRST_MONTH})
+        or (day >= ${MONTH_AFTER} and day <= $__timeTo()::date))
+    group by 1
+  ) b
   group by 1
   order by 1`;
 

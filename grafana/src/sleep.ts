@@ -7,6 +7,7 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  acrossUserMeans,
   BY_USER,
   connectedProviderVariable,
   dailySummarySeries,
@@ -26,6 +27,15 @@ import {
   USERS,
 } from './common.ts';
 
+/**
+ * With every user selected, the nightly panels read the stored per-night sums over users
+ * (sleep_nights_across_users, docs/views.md "Across-user daily rows") rather than every user's
+ * nights: the same per-day mean of the users' own values.
+ */
+function nightsOfAll(measures: [string, string][], having: string): string {
+  return acrossUserMeans('sleep_nights_across_users', measures, having);
+}
+
 // One row per user and wake day: a night WHOOP split in two adds up; naps are excluded.
 const STAGES = `
   select $__timeGroupAlias(day, '1d'),
@@ -43,6 +53,13 @@ const NEED = perUserOrMean(
   group by 1, 2`,
   'user_id',
   ['"asleep"', '"needed"'],
+  nightsOfAll(
+    [
+      ['"asleep"', 'asleep_h'],
+      ['"needed"', 'need_h'],
+    ],
+    'sum(users) > 0',
+  ),
 );
 
 const QUALITY = perUserOrMean(
@@ -55,6 +72,14 @@ const QUALITY = perUserOrMean(
   group by 1, 2`,
   'user_id',
   ['"performance"', '"efficiency"', '"consistency"'],
+  nightsOfAll(
+    [
+      ['"performance"', 'performance_pct'],
+      ['"efficiency"', 'efficiency_pct'],
+      ['"consistency"', 'consistency_pct'],
+    ],
+    'sum(users) > 0',
+  ),
 );
 
 const RESPIRATORY = perUserOrMean(
@@ -65,6 +90,7 @@ const RESPIRATORY = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  nightsOfAll([['value', 'respiratory_rate_bpm']], 'sum(respiratory_rate_bpm_n) > 0'),
 );
 
 // Hours from local midnight of the wake day: -1.5 is 22:30 the evening before, 7.25 is 07:15.
@@ -78,6 +104,13 @@ const BED_AND_WAKE = perUserOrMean(
   group by 1, 2, day`,
   'user_id',
   ['"bedtime"', '"wake time"'],
+  nightsOfAll(
+    [
+      ['"bedtime"', 'bedtime_h'],
+      ['"wake time"', 'wake_h'],
+    ],
+    'sum(users) > 0',
+  ),
 );
 
 const NAPS = `
@@ -99,6 +132,7 @@ const DEBT = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  nightsOfAll([['value', 'debt_h']], 'sum(debt_h_n) > 0'),
 );
 
 function timeseries(title: string, description: string, unit: string) {

@@ -14,10 +14,13 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import * as units from '@grafana/grafana-foundation-sdk/units';
 import {
+  ALL_USERS,
+  acrossUserMeans,
   connectedProviderVariable,
   dailySummarySeries,
   finish,
   legend,
+  MEAN_OF_USERS,
   NEUTRAL,
   newDashboard,
   PROVIDERS,
@@ -43,6 +46,8 @@ const WORKOUT_COUNT = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  // Every user: per day, workouts over users with one (workout_days_across_users, docs/views.md).
+  acrossUserMeans('workout_days_across_users', [['value', 'workouts', 'users']], 'sum(users) > 0'),
 );
 
 const BY_SPORT = `
@@ -61,6 +66,12 @@ const ZONES = `
   group by 1
   order by 1`;
 
+// The range's whole ISO weeks: from the first Monday on or after its first day (inclusive) to the
+// Monday after the last Sunday on or before its last day (exclusive). $__timeFilter(day) compares
+// the day with the range's instants cast to dates.
+const FIRST_MONDAY = "date_trunc('week', $__timeFrom()::date + 6)::date";
+const MONDAY_AFTER = "date_trunc('week', $__timeTo()::date + 1)::date";
+
 // ISO weeks (Monday first) rather than $__timeGroup(day, '7d'), whose buckets start on Thursdays
 // (epoch-aligned); the time filter still comes from the picker.
 const WEEKLY = perUserOrMean(
@@ -72,6 +83,29 @@ const WEEKLY = perUserOrMean(
   group by 1, 2`,
   'metric',
   ['value'],
+  // Every user: the weeks wholly in the range (from the first Monday on or after its first day to
+  // the last Sunday on or before its last) from the stored sums over users
+  // (workout_weeks_across_users, docs/views.md); the days before and after them, whose weeks count
+  // only their days in the range, from the users' own workouts of those days.
+  `
+  select week::timestamp at time zone 'UTC' as time, '${MEAN_OF_USERS}',
+    sum(hours_sum) / nullif(sum(hours_n), 0) as value
+  from workout_weeks_across_users
+  where ${PROVIDERS} and ${ALL_USERS}
+    and week >= ${FIRST_MONDAY} and week < ${MONDAY_AFTER}
+  group by week
+  having sum(users) > 0
+  union all
+  select time, '${MEAN_OF_USERS}', avg(value) from (
+    select date_trunc('week', day::timestamp) at time zone 'UTC' as time, user_id,
+      sum(duration_min) / 60 as value
+    from workouts_stored
+    where ${PROVIDERS} and ${ALL_USERS}
+      and ((day >= $__timeFrom()::date and day < ${FIRST_MONDAY})
+        or (day >= ${MONDAY_AFTER} and day <= $__timeTo()::date))
+    group by 1, 2
+  ) edge
+  group by time`,
 );
 
 const LOG = `
