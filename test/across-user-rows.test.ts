@@ -220,6 +220,52 @@ afterAll(async () => {
   await db?.close();
 });
 
+/**
+ * A panel's rows with every user selected ("All": the stored sums over users) and with the same users
+ * selected as "some" (an extra user row makes the selection not "All": the per-user rows), over the
+ * last `days` days, as the Grafana role runs it.
+ */
+async function allAndSome(dashboard: string, title: string, days: number) {
+  const target = must(
+    [...renderDashboards().values()]
+      .flatMap((json) => collectDashboardTargets(JSON.parse(json)))
+      .find((t) => t.dashboard === dashboard && t.panelTitle === title),
+  );
+  const users = (await db.sql<{ user_id: string }[]>`select distinct user_id from records order by 1`).map(
+    (r) => r.user_id,
+  );
+  await db.sql`insert into users (id) select unnest(${users}::text[]) on conflict do nothing`;
+  const sources = (
+    await db.sql<{ s: string }[]>`select distinct coalesce(source, provider) as s from daily_health_by_source`
+  ).map((r) => r.s);
+  const providers = (await db.sql<{ p: string }[]>`select distinct provider as p from records`).map(
+    (r) => r.p,
+  );
+  const to = new Date();
+  const from = new Date(to.getTime() - days * 86_400_000);
+  const run = async () => {
+    const text = expandPanelSql(target.rawSql, {
+      from,
+      to,
+      intervalMs: panelIntervalMs(from, to),
+      variables: { user: users, provider: providers, source: sources },
+    });
+    const grafana = postgres(db.grafanaUrl, { max: 1, onnotice: () => {} });
+    try {
+      return await grafana.unsafe(text).simple();
+    } finally {
+      await grafana.end();
+    }
+  };
+  const all = await run();
+  await db.sql`insert into users (id) values ('across-nobody')`;
+  try {
+    return { all, some: await run() };
+  } finally {
+    await db.sql`delete from users where id = 'across-nobody'`;
+  }
+}
+
 describe('across-user rows', () => {
   it('hold the sums of the per-user rows of several users, kept by the records writes', async () => {
     expect(await drift()).toEqual(EXACT);
@@ -360,47 +406,7 @@ describe('across-user rows', () => {
     ['Overview', 'Active energy'],
     ['Overview', 'Recovery / readiness (preferred source)'],
   ])('draw the same per-source means for %s / %s with every user as with some', async (dashboard, title) => {
-    const target = must(
-      [...renderDashboards().values()]
-        .flatMap((json) => collectDashboardTargets(JSON.parse(json)))
-        .find((t) => t.dashboard === dashboard && t.panelTitle === title),
-    );
-    const users = (await db.sql<{ user_id: string }[]>`select distinct user_id from records order by 1`).map(
-      (r) => r.user_id,
-    );
-    await db.sql`insert into users (id) select unnest(${users}::text[]) on conflict do nothing`;
-    const sources = (
-      await db.sql<
-        { s: string }[]
-      >`select distinct coalesce(source, provider) as s from daily_health_by_source`
-    ).map((r) => r.s);
-    const providers = (await db.sql<{ p: string }[]>`select distinct provider as p from records`).map(
-      (r) => r.p,
-    );
-    const to = new Date();
-    const from = new Date(to.getTime() - 30 * 86_400_000);
-    const run = async () => {
-      const text = expandPanelSql(target.rawSql, {
-        from,
-        to,
-        intervalMs: panelIntervalMs(from, to),
-        variables: { user: users, provider: providers, source: sources },
-      });
-      const grafana = postgres(db.grafanaUrl, { max: 1, onnotice: () => {} });
-      try {
-        return await grafana.unsafe(text).simple();
-      } finally {
-        await grafana.end();
-      }
-    };
-    const all = await run();
-    await db.sql`insert into users (id) values ('across-nobody')`;
-    let some: Record<string, unknown>[];
-    try {
-      some = await run();
-    } finally {
-      await db.sql`delete from users where id = 'across-nobody'`;
-    }
+    const { all, some } = await allAndSome(dashboard, title, 30);
     expect(all.length).toBeGreaterThan(0);
     expect(all.every((r) => String(r.metric).startsWith('mean of selected users'))).toBe(true);
     expect(all.map((r) => `${r.time} ${r.metric}`)).toEqual(some.map((r) => `${r.time} ${r.metric}`));
@@ -413,48 +419,8 @@ describe('across-user rows', () => {
   });
 
   it('list the same nights and mean stages per user and source in Sleep stages by source with every user as with some', async () => {
-    const target = must(
-      [...renderDashboards().values()]
-        .flatMap((json) => collectDashboardTargets(JSON.parse(json)))
-        .find((t) => t.dashboard === 'Compare sources' && t.panelTitle === 'Sleep stages by source'),
-    );
-    const users = (await db.sql<{ user_id: string }[]>`select distinct user_id from records order by 1`).map(
-      (r) => r.user_id,
-    );
-    await db.sql`insert into users (id) select unnest(${users}::text[]) on conflict do nothing`;
-    const sources = (
-      await db.sql<
-        { s: string }[]
-      >`select distinct coalesce(source, provider) as s from daily_health_by_source`
-    ).map((r) => r.s);
-    const providers = (await db.sql<{ p: string }[]>`select distinct provider as p from records`).map(
-      (r) => r.p,
-    );
     // A range over two month boundaries: whole months from the stored sums, the ends from the rows.
-    const to = new Date();
-    const from = new Date(to.getTime() - 75 * 86_400_000);
-    const run = async () => {
-      const text = expandPanelSql(target.rawSql, {
-        from,
-        to,
-        intervalMs: panelIntervalMs(from, to),
-        variables: { user: users, provider: providers, source: sources },
-      });
-      const grafana = postgres(db.grafanaUrl, { max: 1, onnotice: () => {} });
-      try {
-        return await grafana.unsafe(text).simple();
-      } finally {
-        await grafana.end();
-      }
-    };
-    const all = await run();
-    await db.sql`insert into users (id) values ('across-nobody')`;
-    let some: Record<string, unknown>[];
-    try {
-      some = await run();
-    } finally {
-      await db.sql`delete from users where id = 'across-nobody'`;
-    }
+    const { all, some } = await allAndSome('Compare sources', 'Sleep stages by source', 75);
     expect(all.length).toBeGreaterThan(4);
     expect(all.map((r) => `${r.user} ${r.source} ${r.nights} ${r['copy of another provider']}`)).toEqual(
       some.map((r) => `${r.user} ${r.source} ${r.nights} ${r['copy of another provider']}`),
